@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rk_log: one logging ladder for every relaykit program.
+ *
+ * debug/info/warn for events; fatal for the environment (exits EX_SOFTWARE
+ * unless rk_log_fatal_status() set another code); rk_panic for our own bugs
+ * (aborts with a core).  The plain forms append ": strerror(errno)", the
+ * "x" forms do not.  Lines go to syslog (facility mail) or to stderr, one
+ * write per line, so lines from several threads never interleave.
+ *
+ * Log lines are "key=value" decisions (queue_id=… action=… reason=…).
+ * Never pass a secret or a message body: nothing here can tell.  Use
+ * rk_log_quote() for values that may hold spaces or control characters.
+ *
+ * Threading: rk_log_open() is called once by main before threads start;
+ * every other function is thread-safe.
+ */
+#ifndef RK_LOG_H
+#define RK_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum rk_log_level {
+	RK_LOG_DEBUG,
+	RK_LOG_INFO,
+	RK_LOG_WARN,
+	RK_LOG_ERROR,
+};
+
+enum rk_log_dest {
+	RK_LOG_STDERR,
+	RK_LOG_SYSLOG,
+};
+
+#define RK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RK_NORETURN __attribute__((noreturn))
+
+/* ident is borrowed for the life of the process. */
+void rk_log_open(const char *ident, enum rk_log_dest dest,
+    enum rk_log_level min_level);
+void rk_log_set_level(enum rk_log_level min_level);
+/* Parses "debug", "info", "warn", "error"; returns 0 or -1. */
+int rk_log_level_parse(const char *s, enum rk_log_level *out);
+/* The exit status rk_log_fatal* use (default EX_SOFTWARE). */
+void rk_log_fatal_status(int status);
+
+void rk_log_debug(const char *fmt, ...) RK_PRINTF(1, 2);
+void rk_log_info(const char *fmt, ...) RK_PRINTF(1, 2);
+void rk_log_warn(const char *fmt, ...) RK_PRINTF(1, 2);
+void rk_log_warnx(const char *fmt, ...) RK_PRINTF(1, 2);
+void rk_log_fatal(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
+void rk_log_fatalx(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
+void rk_panic(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
+
+/*
+ * Writes s into buf (size n) as a log value: unchanged when it is made of
+ * safe characters, else in double quotes with \" \\ and \xNN escapes;
+ * truncated with "..." to fit.  Returns buf.
+ */
+char *rk_log_quote(char *buf, size_t n, const char *s);
+
+/* Tests: capture lines instead of writing them.  Not thread-safe. */
+typedef void rk_log_sink_fn(enum rk_log_level level, const char *line,
+    void *arg);
+void rk_log_set_sink(rk_log_sink_fn *fn, void *arg);
+
+#endif
