@@ -1,1 +1,157 @@
-/* placeholder */
+/* SPDX-License-Identifier: MIT */
+/*
+ * rk_redis: one synchronous Redis connection (hiredis 0.14) that connects
+ * lazily, fails fast while Redis is down and recovers by itself.
+ * Non-goals: pooling, pipelining, pub/sub, cluster redirects.
+ *
+ * A command that gets no reply (I/O error, timeout, server gone) returns
+ * NULL with err filled and drops the connection.  Connecting again waits
+ * for an exponential backoff (backoff_min_ms doubling to backoff_max_ms,
+ * reset by the first reply on a new connection); calls in between fail at
+ * once without touching the network, so a dead Redis costs callers nothing
+ * and is not hammered.  An error reply (-ERR, -WRONGTYPE...) is an answer
+ * and is returned like any other; only AUTH and SELECT failures while
+ * connecting count as connection failures.  Outages are logged at most
+ * once per log_interval_ms, recoveries once per logged outage.
+ *
+ * Threading: a struct rk_redis belongs to one thread at a time (one per
+ * milter worker thread or event loop); there is no global state.  A struct
+ * rk_redis_script is immutable after init and may be shared by all.
+ * Callers must ignore SIGPIPE, as every relaykit daemon does: hiredis 0.14
+ * writes with write(2), and a server that went away would raise it.
+ *
+ * Secrets: the password is copied and wiped on free.  hiredis' own output
+ * buffer, which briefly holds the AUTH command, is freed without wiping.
+ */
+#ifndef RK_REDIS_H
+#define RK_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "rk_str.h"
+
+/* ------------------------------------------------- rate-limited logging */
+
+/*
+ * Lets one event through per interval and counts the rest, so a dependency
+ * that is down produces one log line per interval instead of one per call.
+ * Not thread-safe: one owner, like the connection it guards.
+ */
+struct rk_ratelimit {
+	uint64_t interval_ms;
+	uint64_t next_ms;         /* an event before this is suppressed */
+	unsigned long suppressed; /* since the last event let through */
+};
+
+void rk_ratelimit_init(struct rk_ratelimit *rl, uint64_t interval_ms);
+/*
+ * true if an event at now_ms may be logged; then *suppressed (if not NULL)
+ * gets the number of events refused since the previous one let through.
+ */
+bool rk_ratelimit_allow(
+    struct rk_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed);
+
+/* ------------------------------------------------------------ connection */
+
+/* Milliseconds from an arbitrary fixed point; must never go backwards. */
+typedef uint64_t rk_redis_clock_fn(void *arg);
+
+/* Zero means the default for every field.  All strings are copied. */
+struct rk_redis_opts {
+	const char *host;            /* default "127.0.0.1" */
+	unsigned port;               /* default 6379 */
+	const char *unix_path;       /* if set and not "", used instead */
+	const char *password;        /* NULL or "": no AUTH */
+	unsigned database;           /* SELECT; default 0 */
+	unsigned connect_timeout_ms; /* default 1000 */
+	unsigned command_timeout_ms; /* default 1000 */
+	const char *prefix;          /* key prefix; default "" */
+	unsigned backoff_min_ms;     /* default 100 */
+	unsigned backoff_max_ms;     /* default 5000 */
+	unsigned log_interval_ms;    /* default 60000 */
+	rk_redis_clock_fn *clock;    /* default CLOCK_MONOTONIC; for tests */
+	void *clock_arg;             /* borrowed; passed to clock */
+};
+
+struct rk_redis; /* opaque */
+
+/* What happened so far; for metrics and tests. */
+struct rk_redis_stats {
+	bool connected;
+	uint64_t connects;         /* connections established */
+	uint64_t connect_failures; /* attempts that failed */
+	uint64_t drops;            /* connections lost during a command */
+	uint64_t fast_failures;    /* calls refused during backoff */
+	uint64_t script_loads;     /* EVALSHA answered NOSCRIPT */
+	uint64_t retry_in_ms;      /* until the next attempt; 0: now */
+	uint64_t backoff_ms;       /* delay after the next failure */
+};
+
+/*
+ * Checks opts and copies them; does not connect.  Returns NULL with err
+ * filled when an option is out of range.  Caller frees with rk_redis_free.
+ */
+struct rk_redis *rk_redis_new(
+    const struct rk_redis_opts *opts, struct rk_err *err);
+/* Closes the connection and wipes the password; accepts NULL. */
+void rk_redis_free(struct rk_redis *r);
+
+/*
+ * Connects now if not connected (subject to the backoff), e.g. to report
+ * an unreachable Redis at startup.  Returns 0 or -1 with err filled.
+ */
+int rk_redis_connect(struct rk_redis *r, struct rk_err *err);
+
+/*
+ * Sends one command in hiredis' format ("SET %s %b", key, val, vlen: %s
+ * and %b are each one argument, spaces and all) and waits for its reply.
+ * Returns the reply, which the caller frees with freeReplyObject (it may be
+ * of type REDIS_REPLY_ERROR), or NULL with err filled when there was none.
+ */
+redisReply *rk_redis_command(
+    struct rk_redis *r, struct rk_err *err, const char *fmt, ...);
+/*
+ * The same with argc arguments; argvlen NULL means strlen of each.  argv
+ * is not modified (it is not const only because hiredis' prototype is not).
+ */
+redisReply *rk_redis_commandv(struct rk_redis *r, struct rk_err *err,
+    size_t argc, const char **argv, const size_t *argvlen);
+
+/* The key prefix; borrowed until rk_redis_free. */
+const char *rk_redis_prefix(const struct rk_redis *r);
+/* Resets out to prefix + formatted suffix; returns out->data. */
+const char *rk_redis_key(const struct rk_redis *r, struct rk_buf *out,
+    const char *fmt, ...) RK_PRINTF(3, 4);
+
+/* "host:port" or "unix:/path", for messages; borrowed until free. */
+const char *rk_redis_where(const struct rk_redis *r);
+void rk_redis_stats(const struct rk_redis *r, struct rk_redis_stats *out);
+
+/* --------------------------------------------------------------- scripts */
+
+/*
+ * A Lua script run by its SHA1, so the source crosses the network only
+ * when the server does not know it yet (first use, after a restart or
+ * SCRIPT FLUSH).
+ */
+struct rk_redis_script {
+	const char *source; /* borrowed: normally a string literal */
+	char sha1[41];      /* hex; "" if SHA1 is unavailable: always EVAL */
+};
+
+void rk_redis_script_init(struct rk_redis_script *s, const char *source);
+
+/*
+ * EVALSHA with nkeys keys (already prefixed) and nargs arguments; on a
+ * NOSCRIPT answer, EVAL, which also caches the script in the server.
+ * Returns like rk_redis_command: the caller frees the reply.
+ */
+redisReply *rk_redis_eval(struct rk_redis *r, struct rk_err *err,
+    const struct rk_redis_script *s, size_t nkeys, const char *const *keys,
+    size_t nargs, const char *const *args);
+
+#endif
