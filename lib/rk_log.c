@@ -245,3 +245,26 @@ rk_log_quote(char *buf, size_t n, const char *s)
 	buf[o] = '\0';
 	return buf;
 }
+
+void
+rk_ratelimit_init(struct rk_ratelimit *rl, uint64_t interval_ms)
+{
+	rl->interval_ms = interval_ms;
+	rl->next_ms = 0;
+	rl->suppressed = 0;
+}
+
+bool
+rk_ratelimit_allow(
+    struct rk_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed)
+{
+	if (now_ms < rl->next_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	if (suppressed != NULL)
+		*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->next_ms = now_ms + rl->interval_ms;
+	return true;
+}

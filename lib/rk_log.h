@@ -19,7 +19,9 @@
 #define RK_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum rk_log_level {
 	RK_LOG_DEBUG,
@@ -64,5 +66,24 @@ char *rk_log_quote(char *buf, size_t n, const char *s);
 typedef void rk_log_sink_fn(enum rk_log_level level, const char *line,
     void *arg);
 void rk_log_set_sink(rk_log_sink_fn *fn, void *arg);
+
+/*
+ * Lets one event through per interval and counts the rest, so a dependency
+ * that is down produces one log line per interval instead of one per call.
+ * Not thread-safe: one owner, like the connection it guards.
+ */
+struct rk_ratelimit {
+	uint64_t interval_ms;
+	uint64_t next_ms;         /* an event before this is suppressed */
+	unsigned long suppressed; /* since the last event let through */
+};
+
+void rk_ratelimit_init(struct rk_ratelimit *rl, uint64_t interval_ms);
+/*
+ * true if an event at now_ms may be logged; then *suppressed (if not NULL)
+ * gets the number of events refused since the previous one let through.
+ */
+bool rk_ratelimit_allow(
+    struct rk_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed);
 
 #endif
