@@ -1003,8 +1003,8 @@ cfg_struct_node(struct cfg_ctx *ctx, const struct cfg_struct *st,
 	} else if (rk_ynode_is_null(node)) {
 		node = NULL;
 	} else if (node->kind != RK_Y_MAP) {
-		cfg_error(ctx, node, path, "want a mapping, got %s",
-		    rk_ynode_describe(node));
+		cfg_error(ctx, node, *path ? path : "(top level)",
+		    "want a mapping, got %s", rk_ynode_describe(node));
 		return -1;
 	}
 	for (size_t i = 0; node != NULL && i < node->n; i++)
