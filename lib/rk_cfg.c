@@ -127,7 +127,7 @@ cfg_parse_str(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 		return rk_err_set(err, "must not be empty");
 	free(*out);
 	if ((f->flags & F_PATH) && s[0] != '/' && ctx->basedir != NULL &&
-	    *s != '\0') {
+	    *s != '\0' && strcmp(s, "-") != 0) {
 		struct rk_buf b;
 
 		rk_buf_init(&b);
@@ -309,7 +309,8 @@ cfg_parse_host(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 {
 	struct rk_ip ip;
 
-	if (rk_ip_parse(s, &ip, NULL) == 0) {
+	if (rk_ip_parse(s, &ip, NULL) == 0 || (*s == '\0' &&
+						   (f->flags & F_EMPTY_OK))) {
 		free(*(char **)dst);
 		*(char **)dst = rk_strdup(s);
 		return 0;
@@ -489,9 +490,12 @@ cfg_scalar(struct cfg_ctx *ctx, const struct cfg_field *f, enum cfg_type t,
 	}
 	rk_buf_init(&want);
 	cfg_want(f, t, &want);
-	if (node->kind != RK_Y_SCALAR || (f->flags & F_SECRET))
+	if (node->kind != RK_Y_SCALAR)
 		cfg_error(ctx, node, path, "want %s, got %s", want.data,
 		    rk_ynode_describe(node));
+	else if (f->flags & F_SECRET) /* never echo a secret */
+		cfg_error(ctx, node, path, "want %s, got something else%s%s",
+		    want.data, err.msg[0] ? ": " : "", err.msg);
 	else if (scalars[t].takes_plain_only && !node->plain)
 		cfg_error(ctx, node, path, "want %s, got a quoted string \"%s\"",
 		    want.data, cfg_shown(node, shown, sizeof(shown)));
@@ -707,9 +711,9 @@ cfg_list(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 {
 	int rc = 0;
 
-	cfg_free_array(f, obj);
 	if (rk_ynode_is_null(node))
-		return 0;
+		return 0; /* an empty value keeps the default, as for scalars */
+	cfg_free_array(f, obj);
 	if (node->kind == RK_Y_SCALAR && (f->flags & F_CSV)) {
 		size_t before = ctx->diag->n;
 
@@ -747,9 +751,9 @@ cfg_map(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 {
 	int rc = 0;
 
-	cfg_free_array(f, obj);
 	if (rk_ynode_is_null(node))
 		return 0;
+	cfg_free_array(f, obj);
 	if (node->kind != RK_Y_MAP) {
 		cfg_error(ctx, node, path, "want a mapping, got %s",
 		    rk_ynode_describe(node));
@@ -796,6 +800,9 @@ cfg_value(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 	default:
 		if (rk_ynode_is_null(node))
 			return 0; /* an empty value keeps the default */
+		if ((f->flags & F_SECRET) && node->kind == RK_Y_SCALAR &&
+		    node->len == 0)
+			return 0; /* "" is unset, as the chart's values write it */
 		return cfg_scalar(ctx, f, f->type, node, (char *)obj + f->off,
 		    path);
 	}

@@ -48,6 +48,7 @@ enum {
 	F_CSV = 1 << 2,	     /* list may be one comma-separated string */
 	F_PATH = 1 << 3,     /* relative paths resolve against basedir */
 	F_NONEMPTY = 1 << 4, /* "" is not a value */
+	F_EMPTY_OK = 1 << 5, /* CT_HOST: "" means every address */
 };
 
 struct cfg_ctx;

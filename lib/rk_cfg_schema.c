@@ -101,6 +101,15 @@ at(const struct rk_ynode *map, const char *key)
 	return n != NULL ? n : map;
 }
 
+/* The node for key in item i of a list node, or the list itself. */
+static const struct rk_ynode *
+item(const struct rk_ynode *list, size_t i, const char *key)
+{
+	if (list == NULL || list->kind != RK_Y_SEQ || i >= list->n)
+		return list;
+	return at(list->items[i], key);
+}
+
 static void
 sub_path(char *out, size_t n, const char *path, const char *key)
 {
@@ -126,8 +135,15 @@ check_dkim(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
 	const struct rk_cfg_dkim *d = obj;
+	char p[512];
 
-	return check_rsa_bits(ctx, node, d->keySize, path);
+	for (size_t i = 0; i < d->nheaders; i++)
+		if (rk_str_case_eq(d->headers[i], "From"))
+			return check_rsa_bits(ctx, node, d->keySize, path);
+	sub_path(p, sizeof(p), path, "headers");
+	cfg_error(ctx, at(node, "headers"), p,
+	    "must include From (RFC 6376 5.4: From is always signed)");
+	return -1;
 }
 
 static int
@@ -144,6 +160,33 @@ check_dkim_key(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		return -1;
 	}
 	return check_rsa_bits(ctx, node, k->keySize, path);
+}
+
+/* Two keys under one selector name would publish one DNS record for both. */
+static int
+check_domain(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_domain *d = obj;
+	char p[512];
+
+	if (strcmp(d->dkimSelector, d->ed25519Selector) == 0) {
+		sub_path(p, sizeof(p), path, "ed25519Selector");
+		cfg_error(ctx, at(node, "ed25519Selector"), p,
+		    "must differ from dkimSelector (\"%s\")", d->dkimSelector);
+		return -1;
+	}
+	for (size_t i = 0; i < d->nkeys; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(d->keys[i].selector, d->keys[j].selector))
+				continue;
+			snprintf(p, sizeof(p), "%s.keys[%zu].selector", path, i);
+			cfg_error(ctx, at(node, "keys"), p,
+			    "selector \"%s\" is used twice", d->keys[i].selector);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -201,6 +244,21 @@ check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		    c->ip.family == AF_INET ? 8 : 32);
 		rc = -1;
 	}
+	for (size_t i = 0; i < m->nlisteners; i++) {
+		for (size_t j = 0; j < i; j++) {
+			char p[512];
+
+			if (m->listeners[i].port != m->listeners[j].port ||
+			    strcmp(m->listeners[i].address,
+				m->listeners[j].address) != 0)
+				continue;
+			snprintf(p, sizeof(p), "%s.listeners[%zu].port", path, i);
+			cfg_error(ctx, item(at(node, "listeners"), i, "port"), p,
+			    "port %lld is already used by listeners[%zu]",
+			    (long long)m->listeners[i].port, j);
+			rc = -1;
+		}
+	}
 	for (size_t i = 0; i < m->ndomains; i++) {
 		for (size_t j = 0; j < i; j++) {
 			char p[512];
@@ -208,7 +266,7 @@ check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 			if (strcmp(m->domains[i].name, m->domains[j].name))
 				continue;
 			snprintf(p, sizeof(p), "%s.domains[%zu].name", path, i);
-			cfg_error(ctx, at(node, "domains"), p,
+			cfg_error(ctx, item(at(node, "domains"), i, "name"), p,
 			    "domain %s is listed twice", m->domains[i].name);
 			rc = -1;
 		}
@@ -227,6 +285,16 @@ check_auth(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		sub_path(p, sizeof(p), path, "users");
 		cfg_error(ctx, at(node, "enabled"), p,
 		    "auth.enabled needs auth.users or auth.usersFile");
+		return -1;
+	}
+	for (size_t i = 0; i < a->nusers; i++) {
+		const char *l = a->users[i].name;
+
+		if (strcspn(l, ": \t\r\n") == strlen(l))
+			continue;
+		snprintf(p, sizeof(p), "%s.users.%s", path, l);
+		cfg_error(ctx, at(node, "users"), p,
+		    "a login may not hold ':' or white space");
 		return -1;
 	}
 	if (a->enabled && a->nmethods == 0) {
@@ -489,11 +557,12 @@ static const struct cfg_field domain_fields[] = {
 	END
 };
 static const struct cfg_struct domain_st = { sizeof(struct rk_cfg_domain),
-	domain_fields, "name", CFG_NO_KEY, NULL };
+	domain_fields, "name", CFG_NO_KEY, check_domain };
 
 static const struct cfg_field listener_fields[] = {
 	FLD(struct rk_cfg_listener, name, CT_STR),
-	FLD(struct rk_cfg_listener, address, CT_HOST),
+	FLD(struct rk_cfg_listener, address, CT_HOST, .def = "",
+	    .flags = F_EMPTY_OK),
 	FLD(struct rk_cfg_listener, port, CT_INT, PORT, .flags = F_REQUIRED),
 	FLD(struct rk_cfg_listener, proxyProtocol, CT_BOOL, .def = "false"),
 	FLD(struct rk_cfg_listener, submission, CT_BOOL, .def = "false"),
@@ -568,8 +637,10 @@ static const struct cfg_field dkim_fields[] = {
 	    .def = "From,To,Cc,Subject,Date,Message-ID,Reply-To,In-Reply-To,"
 		   "References,MIME-Version,Content-Type,"
 		   "Content-Transfer-Encoding,List-Unsubscribe,"
-		   "List-Unsubscribe-Post"),
-	LST(struct rk_cfg_dkim, oversignHeaders, CT_HEADER, .def = "From"),
+		   "List-Unsubscribe-Post",
+	    .flags = F_CSV),
+	LST(struct rk_cfg_dkim, oversignHeaders, CT_HEADER, .def = "From",
+	    .flags = F_CSV),
 	FLD(struct rk_cfg_dkim, expiration, CT_DURATION, .def = "0", SEC,
 	    .min = 0, .max = 366 * DAY),
 	FLD(struct rk_cfg_dkim, badFromAction, CT_ENUM, .def = "reject",
@@ -800,7 +871,7 @@ static const struct cfg_field inbound_fields[] = {
 	FLD(struct rk_cfg_inbound, clientIdHeader, CT_HEADER,
 	    .def = "X-Message-ID"),
 	LST(struct rk_cfg_inbound, recipients, CT_STR,
-	    .def = "postmaster,abuse,bounce+,fbl", .flags = F_NONEMPTY),
+	    .def = "postmaster,abuse,bounce+,fbl", .flags = F_NONEMPTY | F_CSV),
 	STRUCTF(struct rk_cfg_inbound, bounce, bounce_st),
 	STRUCTF(struct rk_cfg_inbound, security, security_st),
 	END
