@@ -357,7 +357,9 @@ values_check(const struct rk_metric *m, const char *const *values)
 static bool
 series_match(const struct rk_series *s, const char *const *values)
 {
+	/* values is NULL only when nlabels is 0 */
 	for (size_t i = 0; i < s->metric->nlabels; i++)
+		/* cppcheck-suppress nullPointer */
 		if (strcmp(s->values[i], values[i]) != 0)
 			return false;
 	return true;

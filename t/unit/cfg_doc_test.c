@@ -53,7 +53,7 @@ main(void)
 	    top ? top : ".");
 	f = fopen(path, "r");
 	if (!ok(f != NULL, "manual page %s", path))
-		return done_testing();
+		return done_testing(); /* cppcheck-suppress resourceLeak */
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, ".B ", 3) == 0 && strchr(line + 3, ' ') == NULL)
