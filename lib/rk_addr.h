@@ -6,7 +6,9 @@
  * Normalisation: the domain is lower-cased (ASCII) and loses a trailing
  * dot; the local part is kept exactly as written (RFC 5321 2.4: it is case
  * sensitive), except that a quoted local part whose content needs no
- * quoting is unquoted ("john"@x -> john@x).
+ * quoting is unquoted ("john"@x -> john@x) and any other is re-quoted
+ * with only '"' and '\' escaped ("a\ b"@x -> "a b"@x).  An address
+ * literal is rewritten in inet_ntop form: [IPv6:2001:db8::1].
  *
  * Limits: local part <= 64 octets, domain <= 255 octets, whole path <= 256.
  */
