@@ -6,7 +6,8 @@
  * network with host bits set ("10.0.0.1/8") is refused: it is almost always
  * a typo, and silently masking it would widen or move a trust boundary.
  * IPv4-mapped IPv6 addresses (::ffff:10.1.2.3) match IPv4 networks, since
- * that is how a dual-stack socket reports IPv4 clients.
+ * that is how a dual-stack socket reports IPv4 clients; likewise an IPv4
+ * address matches a network inside ::ffff:0:0/96 (but not ::/0).
  *
  * Parsing is pure and thread-safe.  A set is built once (not thread-safe
  * while adding) and then only read (thread-safe).
