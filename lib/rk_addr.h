@@ -20,21 +20,22 @@
 
 #include "rk_str.h"
 
-#define RK_ADDR_LOCAL_MAX 64
+#define RK_ADDR_LOCAL_MAX  64
 #define RK_ADDR_DOMAIN_MAX 255
-#define RK_ADDR_PATH_MAX 256
+#define RK_ADDR_PATH_MAX   256
 
 enum {
 	RK_ADDR_BRACKETS = 1 << 0,   /* accept (not require) <...> */
-	RK_ADDR_NULL = 1 << 1,	     /* accept the null path "<>" / "" */
-	RK_ADDR_UTF8 = 1 << 2,	     /* RFC 6531: UTF-8 in local and domain */
+	RK_ADDR_NULL = 1 << 1,       /* accept the null path "<>" / "" */
+	RK_ADDR_UTF8 = 1 << 2,       /* RFC 6531: UTF-8 in local and domain */
 	RK_ADDR_NO_LITERAL = 1 << 3, /* refuse [1.2.3.4] address literals */
 };
 
 struct rk_addr {
-	bool null;    /* the null path <> (local and domain are "") */
-	char local[RK_ADDR_LOCAL_MAX * 2 + 3]; /* unquoted text, or quoted form */
-	char domain[RK_ADDR_DOMAIN_MAX + 1];   /* normalised */
+	bool null; /* the null path <> (local and domain are "") */
+	char local[RK_ADDR_LOCAL_MAX * 2 +
+	    3];                              /* unquoted text, or quoted form */
+	char domain[RK_ADDR_DOMAIN_MAX + 1]; /* normalised */
 };
 
 /*
@@ -52,15 +53,14 @@ char *rk_addr_format(const struct rk_addr *a, char *buf, size_t n);
  * least one label.  With RK_ADDR_UTF8, octets >= 0x80 are allowed in
  * labels (U-labels).  Address literals are not domains.
  */
-int rk_domain_check(const char *s, size_t len, unsigned flags,
-    struct rk_err *err);
+int rk_domain_check(
+    const char *s, size_t len, unsigned flags, struct rk_err *err);
 /* Lower-cases and strips one trailing dot, in place. */
 void rk_domain_normalize(char *s);
 /*
  * true if domain equals pattern, or (with subdomains) ends with
  * "." pattern.  Case-insensitive; both should be normalised.
  */
-bool rk_domain_match(const char *domain, const char *pattern,
-    bool subdomains);
+bool rk_domain_match(const char *domain, const char *pattern, bool subdomains);
 
 #endif

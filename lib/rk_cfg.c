@@ -23,7 +23,7 @@
 #include "rk_mem.h"
 #include "rk_str.h"
 
-#define CFG_PATH_MAX 512
+#define CFG_PATH_MAX   512
 #define CFG_SECRET_MAX (64u << 10)
 
 struct cfg_ctx {
@@ -58,8 +58,8 @@ cfg_error(struct cfg_ctx *ctx, const struct rk_ynode *at, const char *path,
 		    path ? ": " : "", msg);
 		free(msg);
 	}
-	ctx->diag->msgs = rk_reallocarray(ctx->diag->msgs, ctx->diag->n + 1,
-	    sizeof(*ctx->diag->msgs));
+	ctx->diag->msgs = rk_reallocarray(
+	    ctx->diag->msgs, ctx->diag->n + 1, sizeof(*ctx->diag->msgs));
 	ctx->diag->msgs[ctx->diag->n++] = rk_buf_steal(&b);
 }
 
@@ -104,7 +104,7 @@ struct cfg_scalar {
 	const char *want; /* "want %s" */
 	int (*parse)(struct cfg_ctx *ctx, const struct cfg_field *f,
 	    const char *s, void *dst, struct rk_err *err);
-	size_t size; /* storage size, for lists */
+	size_t size;           /* storage size, for lists */
 	bool takes_plain_only; /* booleans and numbers */
 };
 
@@ -180,16 +180,16 @@ cfg_parse_int(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 		p++;
 	if (rk_u64_parse(p, INT64_MAX, &v, err) != 0)
 		return -1;
-	if (neg ? -(int64_t)v < f->min : (int64_t)v < f->min ||
-		(int64_t)v > f->max)
+	if (neg ? -(int64_t)v < f->min
+	        : (int64_t)v < f->min || (int64_t)v > f->max)
 		return cfg_fail(err);
 	*(int64_t *)dst = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
 }
 
 static int
-cfg_parse_double(struct cfg_ctx *ctx, const struct cfg_field *f,
-    const char *s, void *dst, struct rk_err *err)
+cfg_parse_double(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
 {
 	double v;
 
@@ -287,8 +287,8 @@ cfg_parse_addr(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 }
 
 static int
-cfg_parse_domain(struct cfg_ctx *ctx, const struct cfg_field *f,
-    const char *s, void *dst, struct rk_err *err)
+cfg_parse_domain(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
 {
 	char *d;
 
@@ -309,8 +309,8 @@ cfg_parse_host(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 {
 	struct rk_ip ip;
 
-	if (rk_ip_parse(s, &ip, NULL) == 0 || (*s == '\0' &&
-						   (f->flags & F_EMPTY_OK))) {
+	if (rk_ip_parse(s, &ip, NULL) == 0 ||
+	    (*s == '\0' && (f->flags & F_EMPTY_OK))) {
 		free(*(char **)dst);
 		*(char **)dst = rk_strdup(s);
 		return 0;
@@ -343,8 +343,8 @@ cfg_parse_endpoint(struct cfg_ctx *ctx, const struct cfg_field *f,
 }
 
 static int
-cfg_parse_pattern(struct cfg_ctx *ctx, const struct cfg_field *f,
-    const char *s, void *dst, struct rk_err *err)
+cfg_parse_pattern(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
 {
 	struct rk_cfg_pattern *p = dst;
 	size_t len = strlen(s);
@@ -352,15 +352,16 @@ cfg_parse_pattern(struct cfg_ctx *ctx, const struct cfg_field *f,
 	if (len >= 2 && s[0] == '/' && s[len - 1] == '/') {
 		char *src = rk_strndup(s + 1, len - 2);
 		regex_t re;
-		int rc = regcomp(&re, src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		int rc =
+		    regcomp(&re, src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 
 		if (rc != 0) {
 			char msg[128];
 
 			regerror(rc, &re, msg, sizeof(msg));
 			free(src);
-			return rk_err_set(err, "bad regular expression: %s",
-			    msg);
+			return rk_err_set(
+			    err, "bad regular expression: %s", msg);
 		}
 		regfree(&re);
 		free(p->text);
@@ -369,14 +370,14 @@ cfg_parse_pattern(struct cfg_ctx *ctx, const struct cfg_field *f,
 		return 0;
 	}
 	p->kind = strchr(s, '@') != NULL ? RK_PAT_ADDRESS : RK_PAT_DOMAIN;
-	return p->kind == RK_PAT_ADDRESS ?
-	    cfg_parse_addr(ctx, f, s, &p->text, err) :
-	    cfg_parse_domain(ctx, f, s, &p->text, err);
+	return p->kind == RK_PAT_ADDRESS
+	    ? cfg_parse_addr(ctx, f, s, &p->text, err)
+	    : cfg_parse_domain(ctx, f, s, &p->text, err);
 }
 
 static int
-cfg_parse_header(struct cfg_ctx *ctx, const struct cfg_field *f,
-    const char *s, void *dst, struct rk_err *err)
+cfg_parse_header(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
 {
 	size_t len = strlen(s);
 
@@ -386,16 +387,16 @@ cfg_parse_header(struct cfg_ctx *ctx, const struct cfg_field *f,
 		return rk_err_set(err, "must be 1..128 characters");
 	for (size_t i = 0; i < len; i++)
 		if (s[i] <= 32 || s[i] >= 127 || s[i] == ':')
-			return rk_err_set(err,
-			    "only printable ASCII without spaces or ':'");
+			return rk_err_set(
+			    err, "only printable ASCII without spaces or ':'");
 	free(*(char **)dst);
 	*(char **)dst = rk_strdup(s);
 	return 0;
 }
 
 static int
-cfg_parse_sender(struct cfg_ctx *ctx, const struct cfg_field *f,
-    const char *s, void *dst, struct rk_err *err)
+cfg_parse_sender(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
 {
 	char *d = NULL;
 
@@ -437,10 +438,10 @@ static const struct cfg_scalar scalars[CT_NTYPES] = {
 	    sizeof(char *), false },
 	[CT_ENDPOINT] = { "unix:/path or inet:host:port", cfg_parse_endpoint,
 	    sizeof(struct rk_endpoint), false },
-	[CT_PATTERN] = { "an address, a domain or a /regex/",
-	    cfg_parse_pattern, sizeof(struct rk_cfg_pattern), false },
-	[CT_HEADER] = { "a header field name", cfg_parse_header,
-	    sizeof(char *), false },
+	[CT_PATTERN] = { "an address, a domain or a /regex/", cfg_parse_pattern,
+	    sizeof(struct rk_cfg_pattern), false },
+	[CT_HEADER] = { "a header field name", cfg_parse_header, sizeof(char *),
+	    false },
 	[CT_SENDER] = { "an address or @domain", cfg_parse_sender,
 	    sizeof(char *), false },
 };
@@ -454,8 +455,8 @@ cfg_want(const struct cfg_field *f, enum cfg_type t, struct rk_buf *b)
 		for (int i = 0; f->names[i] != NULL; i++)
 			rk_buf_printf(b, "%s%s", i ? ", " : " ", f->names[i]);
 	} else if (t == CT_INT) {
-		rk_buf_printf(b, " in %lld..%lld", (long long)f->min,
-		    (long long)f->max);
+		rk_buf_printf(
+		    b, " in %lld..%lld", (long long)f->min, (long long)f->max);
 	} else if (t == CT_DOUBLE) {
 		rk_buf_printf(b, " in %g..%g", f->dmin, f->dmax);
 	} else if ((t == CT_DURATION || t == CT_SIZE) && f->max > 0) {
@@ -497,8 +498,9 @@ cfg_scalar(struct cfg_ctx *ctx, const struct cfg_field *f, enum cfg_type t,
 		cfg_error(ctx, node, path, "want %s, got something else%s%s",
 		    want.data, err.msg[0] ? ": " : "", err.msg);
 	else if (scalars[t].takes_plain_only && !node->plain)
-		cfg_error(ctx, node, path, "want %s, got a quoted string \"%s\"",
-		    want.data, cfg_shown(node, shown, sizeof(shown)));
+		cfg_error(ctx, node, path,
+		    "want %s, got a quoted string \"%s\"", want.data,
+		    cfg_shown(node, shown, sizeof(shown)));
 	else
 		cfg_error(ctx, node, path, "want %s, got \"%s\"%s%s", want.data,
 		    cfg_shown(node, shown, sizeof(shown)),
@@ -602,8 +604,8 @@ static void cfg_list_from_text(struct cfg_ctx *ctx, const struct cfg_field *f,
     void *obj, const struct rk_ynode *at, const char *text, const char *path);
 
 static void
-cfg_field_default(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
-    const char *path)
+cfg_field_default(
+    struct cfg_ctx *ctx, const struct cfg_field *f, void *obj, const char *path)
 {
 	struct rk_ynode n = { .kind = RK_Y_SCALAR, .plain = true };
 
@@ -739,8 +741,9 @@ static int
 cfg_map_key(struct cfg_ctx *ctx, const struct cfg_field *f,
     const struct rk_ynode *key, char **out, const char *path)
 {
-	struct cfg_field kf = { .name = f->name, .type = f->keytype,
-		.flags = F_NONEMPTY };
+	struct cfg_field kf = {
+		.name = f->name, .type = f->keytype, .flags = F_NONEMPTY
+	};
 
 	return cfg_scalar(ctx, &kf, f->keytype, key, out, path);
 }
@@ -766,19 +769,20 @@ cfg_map(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 		cfg_path(ipath, path, node->keys[i]->value);
 		if (f->sub == NULL) {
 			struct rk_cfg_kv *kv = (struct rk_cfg_kv *)(void *)e;
-			struct cfg_field vf = { .name = f->name, .type = f->elem,
+			struct cfg_field vf = { .name = f->name,
+				.type = f->elem,
 				.flags = f->flags };
 
-			if (cfg_map_key(ctx, f, node->keys[i], &kv->key,
-				ipath) != 0 ||
+			if (cfg_map_key(
+			        ctx, f, node->keys[i], &kv->key, ipath) != 0 ||
 			    cfg_scalar(ctx, &vf, f->elem, node->items[i],
-				&kv->value, ipath) != 0)
+			        &kv->value, ipath) != 0)
 				rc = -1;
 			continue;
 		}
 		cfg_defaults(ctx, f->sub, e, ipath);
 		if (cfg_map_key(ctx, f, node->keys[i],
-			(char **)(e + f->sub->key_off), ipath) != 0 ||
+		        (char **)(e + f->sub->key_off), ipath) != 0 ||
 		    cfg_struct_node(ctx, f->sub, node->items[i], e, ipath) != 0)
 			rc = -1;
 	}
@@ -791,8 +795,8 @@ cfg_value(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 {
 	switch (f->type) {
 	case CT_STRUCT:
-		return cfg_struct_node(ctx, f->sub, node, (char *)obj + f->off,
-		    path);
+		return cfg_struct_node(
+		    ctx, f->sub, node, (char *)obj + f->off, path);
 	case CT_LIST:
 		return cfg_list(ctx, f, obj, node, path);
 	case CT_MAP:
@@ -802,9 +806,10 @@ cfg_value(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 			return 0; /* an empty value keeps the default */
 		if ((f->flags & F_SECRET) && node->kind == RK_Y_SCALAR &&
 		    node->len == 0)
-			return 0; /* "" is unset, as the chart's values write it */
-		return cfg_scalar(ctx, f, f->type, node, (char *)obj + f->off,
-		    path);
+			return 0; /* "" is unset, as the chart's values write it
+			           */
+		return cfg_scalar(
+		    ctx, f, f->type, node, (char *)obj + f->off, path);
 	}
 }
 
@@ -842,14 +847,14 @@ cfg_read_secret(const char *path, struct rk_err *err)
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > (off_t)CFG_SECRET_MAX) {
-		rk_err_set(err, "%s is not a regular file of at most 64 KiB",
-		    path);
+		rk_err_set(
+		    err, "%s is not a regular file of at most 64 KiB", path);
 		close(fd);
 		return NULL;
 	}
 	rk_buf_init(&b);
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0 &&
-	    b.len < CFG_SECRET_MAX)
+	while (
+	    (r = read(fd, chunk, sizeof(chunk))) > 0 && b.len < CFG_SECRET_MAX)
 		rk_buf_append(&b, chunk, (size_t)r);
 	rk_memzero(chunk, sizeof(chunk));
 	close(fd);
@@ -875,8 +880,9 @@ cfg_secret_file(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 	struct rk_ynode tmp = { .kind = RK_Y_SCALAR };
 	struct rk_err err;
 	char *file = NULL, *val, *full;
-	struct cfg_field ff = { .name = f->name, .type = CT_STR,
-		.flags = F_NONEMPTY };
+	struct cfg_field ff = {
+		.name = f->name, .type = CT_STR, .flags = F_NONEMPTY
+	};
 
 	if (cfg_scalar(ctx, &ff, CT_STR, node, &file, path) != 0)
 		return -1;
@@ -900,8 +906,8 @@ cfg_secret_file(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 		int rc;
 
 		sf.flags |= F_SECRET;
-		rc = cfg_scalar(ctx, &sf, f->type, &tmp, (char *)obj + f->off,
-		    path);
+		rc = cfg_scalar(
+		    ctx, &sf, f->type, &tmp, (char *)obj + f->off, path);
 		rk_free_secret(val);
 		return rc;
 	}
@@ -946,7 +952,8 @@ cfg_unknown(struct cfg_ctx *ctx, const struct cfg_struct *st,
 		}
 	}
 	if (best != NULL)
-		cfg_error(ctx, key, path, "unknown key (did you mean %s?)", best);
+		cfg_error(
+		    ctx, key, path, "unknown key (did you mean %s?)", best);
 	else
 		cfg_error(ctx, key, path, "unknown key");
 }
@@ -1094,8 +1101,8 @@ rk_cfg_load_file(const char *path, unsigned flags, struct rk_cfg_diag *diag)
 		slash[1] = '\0';
 	else if (slash != NULL)
 		*slash = '\0';
-	cfg = rk_cfg_load_buf(path, slash ? dir : NULL, b.data ? b.data : "",
-	    b.len, flags, diag);
+	cfg = rk_cfg_load_buf(
+	    path, slash ? dir : NULL, b.data ? b.data : "", b.len, flags, diag);
 	free(dir);
 	rk_buf_free(&b);
 	return cfg;

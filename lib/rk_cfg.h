@@ -37,16 +37,16 @@
 
 struct rk_cfg_dkim_key {
 	char *selector;
-	int algorithm;	  /* enum rk_cfg_dkim_alg (not "both") */
-	char *keyFile;	  /* NULL: <dkim.keyDir>/<domain>/<selector>.pem */
+	int algorithm;   /* enum rk_cfg_dkim_alg (not "both") */
+	char *keyFile;   /* NULL: <dkim.keyDir>/<domain>/<selector>.pem */
 	int64_t keySize; /* rsa bits */
 };
 
 struct rk_cfg_domain {
-	char *name;	      /* normalised domain */
-	char *dkimSelector;   /* rsa-sha256 selector */
-	char *ed25519Selector; /* ed25519-sha256 selector */
-	bool subdomains;      /* sign and accept subdomains too */
+	char *name;                   /* normalised domain */
+	char *dkimSelector;           /* rsa-sha256 selector */
+	char *ed25519Selector;        /* ed25519-sha256 selector */
+	bool subdomains;              /* sign and accept subdomains too */
 	struct rk_cfg_dkim_key *keys; /* explicit keys; replace the above */
 	size_t nkeys;
 };
@@ -116,11 +116,11 @@ enum rk_cfg_bad_from {
 
 struct rk_cfg_dkim {
 	bool enabled;
-	int algorithm;	   /* enum rk_cfg_dkim_alg */
-	int64_t keySize;   /* rsa bits: 1024, 2048, 3072, 4096 */
+	int algorithm;   /* enum rk_cfg_dkim_alg */
+	int64_t keySize; /* rsa bits: 1024, 2048, 3072, 4096 */
 	char *keyDir;
 	int canonicalization; /* enum rk_cfg_canon */
-	char **headers;	      /* header field names to sign */
+	char **headers;       /* header field names to sign */
 	size_t nheaders;
 	char **oversignHeaders;
 	size_t noversignHeaders;
@@ -132,8 +132,8 @@ struct rk_cfg_dkim {
 
 enum rk_cfg_pattern_kind {
 	RK_PAT_ADDRESS, /* local@domain: exact local part, any-case domain */
-	RK_PAT_DOMAIN,	/* domain: every address of it */
-	RK_PAT_REGEX,	/* /…/: POSIX ERE, case-insensitive */
+	RK_PAT_DOMAIN,  /* domain: every address of it */
+	RK_PAT_REGEX,   /* /…/: POSIX ERE, case-insensitive */
 };
 
 struct rk_cfg_pattern {
@@ -159,8 +159,8 @@ struct rk_cfg_sender_validation {
 /* ---------------------------------------------------------------- auth */
 
 struct rk_cfg_user {
-	char *name;	/* login (the map key) */
-	char *password; /* crypt(3) hash or plaintext; secret */
+	char *name;         /* login (the map key) */
+	char *password;     /* crypt(3) hash or plaintext; secret */
 	char **allowedFrom; /* "addr@domain" or "@domain" */
 	size_t nallowedFrom;
 };
@@ -213,7 +213,7 @@ enum rk_cfg_fail_mode {
 
 struct rk_cfg_rl_rule {
 	char *name;
-	int key;   /* enum rk_cfg_rl_key */
+	int key; /* enum rk_cfg_rl_key */
 	struct rk_rate rate;
 	char **match; /* values (or CIDRs for clientAddress); empty = all */
 	size_t nmatch;
@@ -281,7 +281,7 @@ struct rk_cfg_inbound {
 		bool enabled;
 		char *verpPrefix;
 		bool useSenderDomain;
-		char *domain;	  /* bounce domain when !useSenderDomain */
+		char *domain;     /* bounce domain when !useSenderDomain */
 		char *hmacSecret; /* secret */
 		bool requireHmac;
 		int64_t maxAgeDays;
@@ -324,7 +324,7 @@ struct rk_cfg_endpoint {
 	size_t nevents;
 	struct rk_cfg_kv *headers;
 	size_t nheaders;
-	char *secret; /* HMAC-SHA256 body signature key; secret */
+	char *secret;      /* HMAC-SHA256 body signature key; secret */
 	char *bearerToken; /* secret */
 };
 
@@ -347,8 +347,8 @@ enum rk_cfg_dns_provider {
 
 enum rk_cfg_spf_policy {
 	RK_SPF_SOFTFAIL, /* ~all */
-	RK_SPF_FAIL,	 /* -all */
-	RK_SPF_NEUTRAL,	 /* ?all */
+	RK_SPF_FAIL,     /* -all */
+	RK_SPF_NEUTRAL,  /* ?all */
 };
 
 enum rk_cfg_dmarc_policy {
@@ -412,7 +412,7 @@ struct rk_cfg_dns {
 struct rk_cfg_redis {
 	char *host;
 	int64_t port;
-	char *socket;	/* unix socket path; wins over host/port */
+	char *socket;   /* unix socket path; wins over host/port */
 	char *password; /* secret */
 	int64_t database;
 	uint64_t connectTimeout; /* ms */
@@ -458,8 +458,8 @@ struct rk_cfg_policyd {
 	size_t nsocketmapListen;
 	int64_t maxConnections;
 	uint64_t requestTimeout; /* ms */
-	uint64_t idleTimeout;	 /* ms */
-	int malformedAction;	 /* enum rk_cfg_pd_action */
+	uint64_t idleTimeout;    /* ms */
+	int malformedAction;     /* enum rk_cfg_pd_action */
 };
 
 struct rk_cfg_eventd {
@@ -474,7 +474,7 @@ enum rk_cfg_tls_level {
 };
 
 struct rk_cfg_log {
-	int level; /* enum rk_log_level */
+	int level;       /* enum rk_log_level */
 	int destination; /* enum rk_log_dest */
 };
 
@@ -497,7 +497,7 @@ struct rk_cfg {
 	struct rk_cfg_eventd eventd;
 	struct rk_cfg_log log;
 
-	char *path;	/* the file it came from (owned) */
+	char *path;       /* the file it came from (owned) */
 	_Atomic int refs; /* use rk_cfg_ref/unref */
 };
 
@@ -508,7 +508,8 @@ struct rk_cfg_diag {
 };
 
 enum {
-	/* Do not read *File secrets or check paths (fuzzing, linting elsewhere). */
+	/* Do not read *File secrets or check paths (fuzzing, linting
+	   elsewhere). */
 	RK_CFG_NO_FILES = 1 << 0,
 };
 
@@ -517,8 +518,8 @@ enum {
  * in diag (the caller frees diag with rk_cfg_diag_free).  An unreadable
  * file is one diag entry.
  */
-struct rk_cfg *rk_cfg_load_file(const char *path, unsigned flags,
-    struct rk_cfg_diag *diag);
+struct rk_cfg *rk_cfg_load_file(
+    const char *path, unsigned flags, struct rk_cfg_diag *diag);
 /*
  * Loads len bytes of YAML; name is used in messages and, with basedir,
  * for relative paths (basedir NULL = current directory).  buf need not be

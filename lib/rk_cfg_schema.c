@@ -16,44 +16,62 @@
 #include "rk_mem.h"
 
 /* A field named as in C; N* forms for members of anonymous sub-structs. */
-#define FLD(S, m, t, ...) \
-	{ .name = #m, .type = (t), .off = offsetof(S, m), __VA_ARGS__ }
-#define FLDN(S, yname, m, t, ...) \
-	{ .name = (yname), .type = (t), .off = offsetof(S, m), __VA_ARGS__ }
-#define SUB(S, outer, m, t, ...)                                     \
-	{ .name = #m, .type = (t),                                   \
-		.off = offsetof(S, outer.m) - offsetof(S, outer), \
-		__VA_ARGS__ }
-#define LST(S, m, e, ...)                                              \
-	{ .name = #m, .type = CT_LIST, .off = offsetof(S, m),          \
-		.count_off = offsetof(S, n##m), .elem = (e), __VA_ARGS__ }
-#define SUBLST(S, outer, yname, m, e, ...)                           \
-	{ .name = (yname), .type = CT_LIST,                          \
-		.off = offsetof(S, outer.m) - offsetof(S, outer),    \
-		.count_off = offsetof(S, outer.n##m) -               \
-		    offsetof(S, outer),                              \
-		.elem = (e), __VA_ARGS__ }
-#define MAPF(S, m, ...)                                                \
-	{ .name = #m, .type = CT_MAP, .off = offsetof(S, m),           \
-		.count_off = offsetof(S, n##m), __VA_ARGS__ }
-#define SUBMAP(S, outer, m, ...)                                     \
-	{ .name = #m, .type = CT_MAP,                                \
-		.off = offsetof(S, outer.m) - offsetof(S, outer),    \
-		.count_off = offsetof(S, outer.n##m) -               \
-		    offsetof(S, outer),                              \
-		__VA_ARGS__ }
-#define STRUCTF(S, m, sub_) \
-	{ .name = #m, .type = CT_STRUCT, .off = offsetof(S, m), .sub = &(sub_) }
-#define END { .name = NULL }
+#define FLD(S, m, t, ...)                                                      \
+	{                                                                      \
+		.name = #m, .type = (t), .off = offsetof(S, m), __VA_ARGS__    \
+	}
+#define FLDN(S, yname, m, t, ...)                                              \
+	{                                                                      \
+		.name = (yname), .type = (t), .off = offsetof(S, m),           \
+		__VA_ARGS__                                                    \
+	}
+#define SUB(S, outer, m, t, ...)                                               \
+	{                                                                      \
+		.name = #m, .type = (t),                                       \
+		.off = offsetof(S, outer.m) - offsetof(S, outer), __VA_ARGS__  \
+	}
+#define LST(S, m, e, ...)                                                      \
+	{                                                                      \
+		.name = #m, .type = CT_LIST, .off = offsetof(S, m),            \
+		.count_off = offsetof(S, n##m), .elem = (e), __VA_ARGS__       \
+	}
+#define SUBLST(S, outer, yname, m, e, ...)                                     \
+	{                                                                      \
+		.name = (yname), .type = CT_LIST,                              \
+		.off = offsetof(S, outer.m) - offsetof(S, outer),              \
+		.count_off = offsetof(S, outer.n##m) - offsetof(S, outer),     \
+		.elem = (e), __VA_ARGS__                                       \
+	}
+#define MAPF(S, m, ...)                                                        \
+	{                                                                      \
+		.name = #m, .type = CT_MAP, .off = offsetof(S, m),             \
+		.count_off = offsetof(S, n##m), __VA_ARGS__                    \
+	}
+#define SUBMAP(S, outer, m, ...)                                               \
+	{                                                                      \
+		.name = #m, .type = CT_MAP,                                    \
+		.off = offsetof(S, outer.m) - offsetof(S, outer),              \
+		.count_off = offsetof(S, outer.n##m) - offsetof(S, outer),     \
+		__VA_ARGS__                                                    \
+	}
+#define STRUCTF(S, m, sub_)                                                    \
+	{                                                                      \
+		.name = #m, .type = CT_STRUCT, .off = offsetof(S, m),          \
+		.sub = &(sub_)                                                 \
+	}
+#define END                                                                    \
+	{                                                                      \
+		.name = NULL                                                   \
+	}
 #define PORT .min = 1, .max = 65535
-#define MS .unit = 1
-#define SEC .unit = 1000
-#define DAY 86400000LL
+#define MS   .unit = 1
+#define SEC  .unit = 1000
+#define DAY  86400000LL
 
-static const char *const dkim_alg_names[] = { "rsa-sha256",
-	"ed25519-sha256", "both", NULL };
-static const char *const canon_names[] = { "relaxed/relaxed",
-	"relaxed/simple", "simple/relaxed", "simple/simple", NULL };
+static const char *const dkim_alg_names[] = { "rsa-sha256", "ed25519-sha256",
+	"both", NULL };
+static const char *const canon_names[] = { "relaxed/relaxed", "relaxed/simple",
+	"simple/relaxed", "simple/simple", NULL };
 static const char *const bad_from_names[] = { "reject", "accept", NULL };
 static const char *const from_match_names[] = { "address", "domain", NULL };
 static const char *const auth_method_names[] = { "PLAIN", "LOGIN", NULL };
@@ -62,15 +80,14 @@ static const char *const rl_key_names[] = { "saslUsername", "sender",
 static const char *const rl_count_names[] = { "message", "recipient", NULL };
 static const char *const rl_action_names[] = { "defer", "reject", NULL };
 static const char *const fail_mode_names[] = { "open", "closed", NULL };
-static const char *const event_names[] = { "delivered", "bounced",
-	"deferred", "expired", "bounce_received", "complaint", NULL };
+static const char *const event_names[] = { "delivered", "bounced", "deferred",
+	"expired", "bounce_received", "complaint", NULL };
 static const char *const provider_names[] = { "cloudflare", "rfc2136",
 	"external-dns", NULL };
 static const char *const spf_names[] = { "~all", "-all", "?all", NULL };
 static const char *const dmarc_names[] = { "none", "quarantine", "reject",
 	NULL };
-static const char *const tsig_names[] = { "hmac-sha256", "hmac-sha512",
-	NULL };
+static const char *const tsig_names[] = { "hmac-sha256", "hmac-sha512", NULL };
 static const char *const tls_names[] = { "none", "may", "encrypt", NULL };
 static const char *const level_names[] = { "debug", "info", "warn", "error",
 	NULL };
@@ -117,8 +134,8 @@ sub_path(char *out, size_t n, const char *path, const char *key)
 }
 
 static int
-check_rsa_bits(struct cfg_ctx *ctx, const struct rk_ynode *node,
-    int64_t bits, const char *path)
+check_rsa_bits(struct cfg_ctx *ctx, const struct rk_ynode *node, int64_t bits,
+    const char *path)
 {
 	char p[512];
 
@@ -180,9 +197,11 @@ check_domain(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(d->keys[i].selector, d->keys[j].selector))
 				continue;
-			snprintf(p, sizeof(p), "%s.keys[%zu].selector", path, i);
+			snprintf(
+			    p, sizeof(p), "%s.keys[%zu].selector", path, i);
 			cfg_error(ctx, at(node, "keys"), p,
-			    "selector \"%s\" is used twice", d->keys[i].selector);
+			    "selector \"%s\" is used twice",
+			    d->keys[i].selector);
 			return -1;
 		}
 	}
@@ -235,8 +254,9 @@ check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 			continue;
 		snprintf(p, sizeof(p), "%s.trustedNetworks[%zu]", path, i);
 		cfg_error(ctx,
-		    nets && nets->kind == RK_Y_SEQ && i < nets->n ?
-			nets->items[i] : nets,
+		    nets && nets->kind == RK_Y_SEQ && i < nets->n
+		        ? nets->items[i]
+		        : nets,
 		    p,
 		    "%s is wider than /%u: every host in it may relay; set "
 		    "mail.allowWideNetworks: true to allow it",
@@ -250,11 +270,12 @@ check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 
 			if (m->listeners[i].port != m->listeners[j].port ||
 			    strcmp(m->listeners[i].address,
-				m->listeners[j].address) != 0)
+			        m->listeners[j].address) != 0)
 				continue;
-			snprintf(p, sizeof(p), "%s.listeners[%zu].port", path, i);
-			cfg_error(ctx, item(at(node, "listeners"), i, "port"), p,
-			    "port %lld is already used by listeners[%zu]",
+			snprintf(
+			    p, sizeof(p), "%s.listeners[%zu].port", path, i);
+			cfg_error(ctx, item(at(node, "listeners"), i, "port"),
+			    p, "port %lld is already used by listeners[%zu]",
 			    (long long)m->listeners[i].port, j);
 			rc = -1;
 		}
@@ -299,7 +320,8 @@ check_auth(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	}
 	if (a->enabled && a->nmethods == 0) {
 		sub_path(p, sizeof(p), path, "methods");
-		cfg_error(ctx, at(node, "methods"), p, "want PLAIN, LOGIN or both");
+		cfg_error(
+		    ctx, at(node, "methods"), p, "want PLAIN, LOGIN or both");
 		return -1;
 	}
 	return 0;
@@ -325,19 +347,19 @@ check_rl_rule(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		    rk_cidr_parse(v, &c, &err) != 0)
 			want = "an IP address or network";
 		else if ((r->key == RK_RL_SENDER_DOMAIN ||
-			     r->key == RK_RL_RECIPIENT_DOMAIN) &&
+		             r->key == RK_RL_RECIPIENT_DOMAIN) &&
 		    rk_domain_check(v, strlen(v), RK_ADDR_UTF8, &err) != 0)
 			want = "a domain name";
 		else if (r->key == RK_RL_SENDER &&
-		    rk_addr_parse(v, strlen(v), RK_ADDR_UTF8 | RK_ADDR_NULL,
-			&a, &err) != 0)
+		    rk_addr_parse(v, strlen(v), RK_ADDR_UTF8 | RK_ADDR_NULL, &a,
+		        &err) != 0)
 			want = "a mail address";
 		if (want == NULL)
 			continue;
 		snprintf(p, sizeof(p), "%s.match[%zu]", path, i);
-		cfg_error(ctx, m && m->kind == RK_Y_SEQ && i < m->n ?
-			m->items[i] : m,
-		    p, "want %s for key %s, got \"%s\"%s%s", want,
+		cfg_error(ctx,
+		    m && m->kind == RK_Y_SEQ && i < m->n ? m->items[i] : m, p,
+		    "want %s for key %s, got \"%s\"%s%s", want,
 		    rl_key_names[r->key], v, err.msg[0] ? ": " : "", err.msg);
 		rc = -1;
 	}
@@ -359,8 +381,10 @@ check_rate_limit(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 			if (strcmp(rl->rules[i].name, rl->rules[j].name))
 				continue;
 			snprintf(p, sizeof(p), "%s.rules[%zu].name", path, i);
-			cfg_error(ctx, rules->kind == RK_Y_SEQ ?
-				at(rules->items[i], "name") : rules,
+			cfg_error(ctx,
+			    rules->kind == RK_Y_SEQ
+			        ? at(rules->items[i], "name")
+			        : rules,
 			    p, "rule name \"%s\" is used twice",
 			    rl->rules[i].name);
 			rc = -1;
@@ -377,8 +401,9 @@ check_rl_domain(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 
 	(void)ctx;
 	(void)path;
-	d->hasRate = !cfg_node(node, "rate") ? false :
-	    cfg_node(node, "rate")->kind == RK_Y_SCALAR;
+	d->hasRate = !cfg_node(node, "rate")
+	    ? false
+	    : cfg_node(node, "rate")->kind == RK_Y_SCALAR;
 	return 0;
 }
 
@@ -423,8 +448,9 @@ static int
 check_bounce(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
-	const struct rk_cfg_inbound *in = (const struct rk_cfg_inbound *)
-	    ((const char *)obj - offsetof(struct rk_cfg_inbound, bounce));
+	const struct rk_cfg_inbound *in =
+	    (const struct rk_cfg_inbound *)((const char *)obj -
+	        offsetof(struct rk_cfg_inbound, bounce));
 	char p[512];
 	size_t plen = strlen(in->bounce.verpPrefix);
 
@@ -435,7 +461,8 @@ check_bounce(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		sub_path(p, sizeof(p), path, "verpPrefix");
 		cfg_error(ctx, at(node, "verpPrefix"), p,
 		    "want 1..32 characters valid in an unquoted local part, "
-		    "got \"%s\"", in->bounce.verpPrefix);
+		    "got \"%s\"",
+		    in->bounce.verpPrefix);
 		return -1;
 	}
 	if (!in->bounce.enabled)
@@ -450,8 +477,8 @@ check_bounce(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	}
 	if (!in->bounce.useSenderDomain && in->bounce.domain == NULL) {
 		sub_path(p, sizeof(p), path, "domain");
-		cfg_error(ctx, node, p,
-		    "required when useSenderDomain is false");
+		cfg_error(
+		    ctx, node, p, "required when useSenderDomain is false");
 		return -1;
 	}
 	return 0;
@@ -470,8 +497,8 @@ check_webhooks(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 
 			if (strcmp(w->endpoints[i].name, w->endpoints[j].name))
 				continue;
-			snprintf(p, sizeof(p), "%s.endpoints[%zu].name", path,
-			    i);
+			snprintf(
+			    p, sizeof(p), "%s.endpoints[%zu].name", path, i);
 			cfg_error(ctx, at(node, "endpoints"), p,
 			    "endpoint name \"%s\" is used twice",
 			    w->endpoints[i].name);
@@ -490,22 +517,25 @@ check_dns(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 
 	if (!d->enabled)
 		return 0;
-	if (d->provider == RK_DNS_CLOUDFLARE && d->cloudflare.apiToken == NULL) {
+	if (d->provider == RK_DNS_CLOUDFLARE &&
+	    d->cloudflare.apiToken == NULL) {
 		sub_path(p, sizeof(p), path, "cloudflare.apiToken");
 		cfg_error(ctx, at(node, "provider"), p,
-		    "required when dns.provider is cloudflare (or apiTokenFile)");
+		    "required when dns.provider is cloudflare (or "
+		    "apiTokenFile)");
 		return -1;
 	}
 	if (d->provider == RK_DNS_RFC2136 &&
 	    (d->rfc2136.server == NULL || d->rfc2136.zone == NULL)) {
 		sub_path(p, sizeof(p), path, "rfc2136");
 		cfg_error(ctx, at(node, "provider"), p,
-		    "server and zone are required when dns.provider is rfc2136");
+		    "server and zone are required when dns.provider is "
+		    "rfc2136");
 		return -1;
 	}
 	if (d->provider == RK_DNS_RFC2136 &&
 	    (d->rfc2136.tsigKeyName == NULL) !=
-		(d->rfc2136.tsigSecret == NULL)) {
+	        (d->rfc2136.tsigSecret == NULL)) {
 		sub_path(p, sizeof(p), path, "rfc2136.tsigSecret");
 		cfg_error(ctx, at(node, "rfc2136"), p,
 		    "tsigKeyName and tsigSecret go together");
@@ -525,22 +555,22 @@ check_metrics(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	    m->policydPort != m->eventdPort)
 		return 0;
 	sub_path(p, sizeof(p), path, "policydPort");
-	cfg_error(ctx, node, p,
-	    "milterPort, policydPort and eventdPort must differ");
+	cfg_error(
+	    ctx, node, p, "milterPort, policydPort and eventdPort must differ");
 	return -1;
 }
 
 /* ------------------------------------------------------------ mail */
 
 static const struct cfg_field dkim_key_fields[] = {
-	FLD(struct rk_cfg_dkim_key, selector, CT_STR, .flags = F_REQUIRED |
-		F_NONEMPTY),
+	FLD(struct rk_cfg_dkim_key, selector, CT_STR,
+	    .flags = F_REQUIRED | F_NONEMPTY),
 	FLD(struct rk_cfg_dkim_key, algorithm, CT_ENUM, .def = "rsa-sha256",
 	    .names = dkim_alg_names),
-	FLD(struct rk_cfg_dkim_key, keyFile, CT_STR, .flags = F_PATH |
-		F_NONEMPTY),
-	FLD(struct rk_cfg_dkim_key, keySize, CT_INT, .def = "2048",
-	    .min = 1024, .max = 4096),
+	FLD(struct rk_cfg_dkim_key, keyFile, CT_STR,
+	    .flags = F_PATH | F_NONEMPTY),
+	FLD(struct rk_cfg_dkim_key, keySize, CT_INT, .def = "2048", .min = 1024,
+	    .max = 4096),
 	END
 };
 static const struct cfg_struct dkim_key_st = { sizeof(struct rk_cfg_dkim_key),
@@ -553,30 +583,25 @@ static const struct cfg_field domain_fields[] = {
 	FLD(struct rk_cfg_domain, ed25519Selector, CT_STR,
 	    .def = "mail-ed25519", .flags = F_NONEMPTY),
 	FLD(struct rk_cfg_domain, subdomains, CT_BOOL, .def = "false"),
-	LST(struct rk_cfg_domain, keys, CT_STRUCT, .sub = &dkim_key_st),
-	END
+	LST(struct rk_cfg_domain, keys, CT_STRUCT, .sub = &dkim_key_st), END
 };
 static const struct cfg_struct domain_st = { sizeof(struct rk_cfg_domain),
 	domain_fields, "name", CFG_NO_KEY, check_domain };
 
-static const struct cfg_field listener_fields[] = {
-	FLD(struct rk_cfg_listener, name, CT_STR),
+static const struct cfg_field listener_fields[] = { FLD(struct rk_cfg_listener,
+	                                                name, CT_STR),
 	FLD(struct rk_cfg_listener, address, CT_HOST, .def = "",
 	    .flags = F_EMPTY_OK),
 	FLD(struct rk_cfg_listener, port, CT_INT, PORT, .flags = F_REQUIRED),
 	FLD(struct rk_cfg_listener, proxyProtocol, CT_BOOL, .def = "false"),
-	FLD(struct rk_cfg_listener, submission, CT_BOOL, .def = "false"),
-	END
-};
-static const struct cfg_struct listener_st = {
-	sizeof(struct rk_cfg_listener), listener_fields, NULL, CFG_NO_KEY,
-	NULL };
+	FLD(struct rk_cfg_listener, submission, CT_BOOL, .def = "false"), END };
+static const struct cfg_struct listener_st = { sizeof(struct rk_cfg_listener),
+	listener_fields, NULL, CFG_NO_KEY, NULL };
 
 static const struct cfg_field relay_auth_fields[] = {
 	SUB(struct rk_cfg_relay, auth, enabled, CT_BOOL, .def = "false"),
 	SUB(struct rk_cfg_relay, auth, username, CT_STR, .flags = F_NONEMPTY),
-	SUB(struct rk_cfg_relay, auth, password, CT_STR, .flags = F_SECRET),
-	END
+	SUB(struct rk_cfg_relay, auth, password, CT_STR, .flags = F_SECRET), END
 };
 static const struct cfg_struct relay_auth_st = { 0, relay_auth_fields, NULL,
 	CFG_NO_KEY, NULL };
@@ -586,24 +611,22 @@ static const struct cfg_field relay_fields[] = {
 	FLD(struct rk_cfg_relay, host, CT_HOST),
 	FLD(struct rk_cfg_relay, port, CT_INT, .def = "587", PORT),
 	FLD(struct rk_cfg_relay, tls, CT_BOOL, .def = "true"),
-	STRUCTF(struct rk_cfg_relay, auth, relay_auth_st),
-	END
+	STRUCTF(struct rk_cfg_relay, auth, relay_auth_st), END
 };
 static const struct cfg_struct relay_st = { sizeof(struct rk_cfg_relay),
 	relay_fields, NULL, CFG_NO_KEY, check_relay };
 
-static const struct cfg_field tls_fields[] = {
-	FLD(struct rk_cfg_tls, level, CT_ENUM, .def = "may",
-	    .names = tls_names),
+static const struct cfg_field tls_fields[] = { FLD(struct rk_cfg_tls, level,
+	                                           CT_ENUM, .def = "may",
+	                                           .names = tls_names),
 	FLD(struct rk_cfg_tls, certFile, CT_STR, .flags = F_PATH | F_NONEMPTY),
 	FLD(struct rk_cfg_tls, keyFile, CT_STR, .flags = F_PATH | F_NONEMPTY),
-	END
-};
-static const struct cfg_struct tls_st = { sizeof(struct rk_cfg_tls),
-	tls_fields, NULL, CFG_NO_KEY, NULL };
+	END };
+static const struct cfg_struct tls_st = { sizeof(struct rk_cfg_tls), tls_fields,
+	NULL, CFG_NO_KEY, NULL };
 
-static const struct cfg_field mail_fields[] = {
-	FLD(struct rk_cfg_mail, hostname, CT_DOMAIN),
+static const struct cfg_field mail_fields[] = { FLD(struct rk_cfg_mail,
+	                                            hostname, CT_DOMAIN),
 	FLD(struct rk_cfg_mail, banner, CT_STR, .def = "$myhostname ESMTP",
 	    .flags = F_NONEMPTY),
 	LST(struct rk_cfg_mail, domains, CT_STRUCT, .sub = &domain_st),
@@ -611,20 +634,19 @@ static const struct cfg_field mail_fields[] = {
 	    .def = "127.0.0.0/8,::1", .flags = F_CSV),
 	FLD(struct rk_cfg_mail, allowWideNetworks, CT_BOOL, .def = "false"),
 	STRUCTF(struct rk_cfg_mail, relay, relay_st),
-	FLD(struct rk_cfg_mail, maxMessageSize, CT_SIZE, .def = "25M",
-	    .min = 0, .max = 1LL << 40),
+	FLD(struct rk_cfg_mail, maxMessageSize, CT_SIZE, .def = "25M", .min = 0,
+	    .max = 1LL << 40),
 	STRUCTF(struct rk_cfg_mail, tls, tls_st),
 	LST(struct rk_cfg_mail, listeners, CT_STRUCT, .sub = &listener_st),
 	LST(struct rk_cfg_mail, proxyTrustedNetworks, CT_CIDR, .flags = F_CSV),
-	END
-};
+	END };
 static const struct cfg_struct mail_st = { sizeof(struct rk_cfg_mail),
 	mail_fields, NULL, CFG_NO_KEY, check_mail };
 
 /* ------------------------------------------------------------ dkim */
 
-static const struct cfg_field dkim_fields[] = {
-	FLD(struct rk_cfg_dkim, enabled, CT_BOOL, .def = "true"),
+static const struct cfg_field dkim_fields[] = { FLD(struct rk_cfg_dkim, enabled,
+	                                            CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_dkim, algorithm, CT_ENUM, .def = "rsa-sha256",
 	    .names = dkim_alg_names),
 	FLD(struct rk_cfg_dkim, keySize, CT_INT, .def = "2048", .min = 1024,
@@ -635,9 +657,9 @@ static const struct cfg_field dkim_fields[] = {
 	    .def = "relaxed/relaxed", .names = canon_names),
 	LST(struct rk_cfg_dkim, headers, CT_HEADER,
 	    .def = "From,To,Cc,Subject,Date,Message-ID,Reply-To,In-Reply-To,"
-		   "References,MIME-Version,Content-Type,"
-		   "Content-Transfer-Encoding,List-Unsubscribe,"
-		   "List-Unsubscribe-Post",
+	           "References,MIME-Version,Content-Type,"
+	           "Content-Transfer-Encoding,List-Unsubscribe,"
+	           "List-Unsubscribe-Post",
 	    .flags = F_CSV),
 	LST(struct rk_cfg_dkim, oversignHeaders, CT_HEADER, .def = "From",
 	    .flags = F_CSV),
@@ -645,8 +667,7 @@ static const struct cfg_field dkim_fields[] = {
 	    .min = 0, .max = 366 * DAY),
 	FLD(struct rk_cfg_dkim, badFromAction, CT_ENUM, .def = "reject",
 	    .names = bad_from_names),
-	END
-};
+	END };
 static const struct cfg_struct dkim_st = { sizeof(struct rk_cfg_dkim),
 	dkim_fields, NULL, CFG_NO_KEY, check_dkim };
 
@@ -659,20 +680,18 @@ static const struct cfg_field sv_fields[] = {
 	FLD(struct rk_cfg_sender_validation, fromHeaderMatch, CT_ENUM,
 	    .def = "address", .names = from_match_names),
 	LST(struct rk_cfg_sender_validation, allowedFrom, CT_PATTERN),
-	LST(struct rk_cfg_sender_validation, forbiddenFrom, CT_PATTERN),
-	END
+	LST(struct rk_cfg_sender_validation, forbiddenFrom, CT_PATTERN), END
 };
-static const struct cfg_struct sv_st = {
-	sizeof(struct rk_cfg_sender_validation), sv_fields, NULL, CFG_NO_KEY,
-	NULL };
+static const struct cfg_struct sv_st = { sizeof(
+	                                     struct rk_cfg_sender_validation),
+	sv_fields, NULL, CFG_NO_KEY, NULL };
 
 /* ------------------------------------------------------------ auth */
 
 static const struct cfg_field user_fields[] = {
-	FLD(struct rk_cfg_user, password, CT_STR, .flags = F_SECRET |
-		F_REQUIRED | F_NONEMPTY),
-	LST(struct rk_cfg_user, allowedFrom, CT_SENDER),
-	END
+	FLD(struct rk_cfg_user, password, CT_STR,
+	    .flags = F_SECRET | F_REQUIRED | F_NONEMPTY),
+	LST(struct rk_cfg_user, allowedFrom, CT_SENDER), END
 };
 static const struct cfg_struct user_st = { sizeof(struct rk_cfg_user),
 	user_fields, "password", offsetof(struct rk_cfg_user, name), NULL };
@@ -680,8 +699,8 @@ static const struct cfg_struct user_st = { sizeof(struct rk_cfg_user),
 static const struct cfg_field lockout_fields[] = {
 	SUB(struct rk_cfg_auth, lockout, maxFailures, CT_INT, .def = "5",
 	    .min = 1, .max = 1000),
-	SUB(struct rk_cfg_auth, lockout, window, CT_DURATION, .def = "15m",
-	    SEC, .min = 1000, .max = DAY),
+	SUB(struct rk_cfg_auth, lockout, window, CT_DURATION, .def = "15m", SEC,
+	    .min = 1000, .max = DAY),
 	SUB(struct rk_cfg_auth, lockout, duration, CT_DURATION, .def = "15m",
 	    SEC, .min = 1000, .max = DAY),
 	END
@@ -689,26 +708,24 @@ static const struct cfg_field lockout_fields[] = {
 static const struct cfg_struct lockout_st = { 0, lockout_fields, NULL,
 	CFG_NO_KEY, NULL };
 
-static const struct cfg_field auth_fields[] = {
-	FLD(struct rk_cfg_auth, enabled, CT_BOOL, .def = "false"),
+static const struct cfg_field auth_fields[] = { FLD(struct rk_cfg_auth, enabled,
+	                                            CT_BOOL, .def = "false"),
 	LST(struct rk_cfg_auth, methods, CT_ENUM, .def = "PLAIN,LOGIN",
 	    .names = auth_method_names, .flags = F_CSV),
 	FLD(struct rk_cfg_auth, requireTls, CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_auth, constrainSender, CT_BOOL, .def = "true"),
 	MAPF(struct rk_cfg_auth, users, .sub = &user_st, .keytype = CT_STR),
-	FLD(struct rk_cfg_auth, usersFile, CT_STR, .flags = F_PATH |
-		F_NONEMPTY),
-	STRUCTF(struct rk_cfg_auth, lockout, lockout_st),
-	END
-};
+	FLD(struct rk_cfg_auth, usersFile, CT_STR,
+	    .flags = F_PATH | F_NONEMPTY),
+	STRUCTF(struct rk_cfg_auth, lockout, lockout_st), END };
 static const struct cfg_struct auth_st = { sizeof(struct rk_cfg_auth),
 	auth_fields, NULL, CFG_NO_KEY, check_auth };
 
 /* ------------------------------------------------------- rateLimit */
 
 static const struct cfg_field rl_rule_fields[] = {
-	FLD(struct rk_cfg_rl_rule, name, CT_STR, .flags = F_REQUIRED |
-		F_NONEMPTY),
+	FLD(struct rk_cfg_rl_rule, name, CT_STR,
+	    .flags = F_REQUIRED | F_NONEMPTY),
 	FLD(struct rk_cfg_rl_rule, key, CT_ENUM, .names = rl_key_names,
 	    .flags = F_REQUIRED),
 	FLD(struct rk_cfg_rl_rule, rate, CT_RATE, .flags = F_REQUIRED),
@@ -727,8 +744,8 @@ static const struct cfg_field rl_global_fields[] = {
 	    .def = "100", .min = 1, .max = 10000),
 	SUB(struct rk_cfg_rate_limit, global, maxPerConnection, CT_INT,
 	    .def = "50", .min = 1, .max = 1000000),
-	SUB(struct rk_cfg_rate_limit, global, delayBetweenMessages,
-	    CT_DURATION, .def = "0", MS, .min = 0, .max = DAY),
+	SUB(struct rk_cfg_rate_limit, global, delayBetweenMessages, CT_DURATION,
+	    .def = "0", MS, .min = 0, .max = DAY),
 	END
 };
 static const struct cfg_struct rl_global_st = { 0, rl_global_fields, NULL,
@@ -741,13 +758,13 @@ static const struct cfg_field rl_domain_fields[] = {
 	FLD(struct rk_cfg_rl_domain, maxPerConnection, CT_INT, .def = "0",
 	    .min = 0, .max = 1000000),
 	FLD(struct rk_cfg_rl_domain, rate, CT_RATE),
-	FLDN(struct rk_cfg_rl_domain, "delayMs", delay, CT_DURATION,
-	    .def = "0", MS, .min = 0, .max = DAY),
+	FLDN(struct rk_cfg_rl_domain, "delayMs", delay, CT_DURATION, .def = "0",
+	    MS, .min = 0, .max = DAY),
 	END
 };
-static const struct cfg_struct rl_domain_st = {
-	sizeof(struct rk_cfg_rl_domain), rl_domain_fields, NULL,
-	offsetof(struct rk_cfg_rl_domain, name), check_rl_domain };
+static const struct cfg_struct rl_domain_st = { sizeof(struct rk_cfg_rl_domain),
+	rl_domain_fields, NULL, offsetof(struct rk_cfg_rl_domain, name),
+	check_rl_domain };
 
 static const struct cfg_field rate_limit_fields[] = {
 	FLD(struct rk_cfg_rate_limit, enabled, CT_BOOL, .def = "false"),
@@ -761,9 +778,9 @@ static const struct cfg_field rate_limit_fields[] = {
 	    .keytype = CT_DOMAIN),
 	END
 };
-static const struct cfg_struct rate_limit_st = {
-	sizeof(struct rk_cfg_rate_limit), rate_limit_fields, NULL, CFG_NO_KEY,
-	check_rate_limit };
+static const struct cfg_struct rate_limit_st = { sizeof(
+	                                             struct rk_cfg_rate_limit),
+	rate_limit_fields, NULL, CFG_NO_KEY, check_rate_limit };
 
 /* ---------------------------------------------------- adaptiveRate */
 
@@ -786,11 +803,12 @@ static const struct cfg_field adaptive_fields[] = {
 	END
 };
 static const struct cfg_struct adaptive_defaults_st = {
-	sizeof(struct rk_cfg_adaptive), adaptive_fields, NULL, CFG_NO_KEY,
-	NULL };
+	sizeof(struct rk_cfg_adaptive), adaptive_fields, NULL, CFG_NO_KEY, NULL
+};
 static const struct cfg_struct adaptive_domain_st = {
 	sizeof(struct rk_cfg_adaptive), adaptive_fields, NULL,
-	offsetof(struct rk_cfg_adaptive, name), NULL };
+	offsetof(struct rk_cfg_adaptive, name), NULL
+};
 
 static const struct cfg_field adaptive_rate_fields[] = {
 	FLD(struct rk_cfg_adaptive_rate, enabled, CT_BOOL, .def = "false"),
@@ -798,69 +816,72 @@ static const struct cfg_field adaptive_rate_fields[] = {
 	MAPF(struct rk_cfg_adaptive_rate, domains, .sub = &adaptive_domain_st,
 	    .keytype = CT_DOMAIN),
 	LST(struct rk_cfg_adaptive_rate, tiers, CT_DURATION,
-	    .def = "1s,2s,5s,10s,15s,20s,30s,45s,60s,90s,120s", MS,
-	    .min = 0, .max = DAY, .flags = F_CSV),
+	    .def = "1s,2s,5s,10s,15s,20s,30s,45s,60s,90s,120s", MS, .min = 0,
+	    .max = DAY, .flags = F_CSV),
 	END
 };
 static const struct cfg_struct adaptive_rate_st = {
 	sizeof(struct rk_cfg_adaptive_rate), adaptive_rate_fields, NULL,
-	CFG_NO_KEY, check_adaptive_rate };
+	CFG_NO_KEY, check_adaptive_rate
+};
 
 /* --------------------------------------------------------- inbound */
 
 static const struct cfg_field bounce_fields[] = {
 	SUB(struct rk_cfg_inbound, bounce, enabled, CT_BOOL, .def = "false"),
-	SUB(struct rk_cfg_inbound, bounce, verpPrefix, CT_STR,
-	    .def = "bounce+", .flags = F_NONEMPTY),
+	SUB(struct rk_cfg_inbound, bounce, verpPrefix, CT_STR, .def = "bounce+",
+	    .flags = F_NONEMPTY),
 	SUB(struct rk_cfg_inbound, bounce, useSenderDomain, CT_BOOL,
 	    .def = "true"),
 	SUB(struct rk_cfg_inbound, bounce, domain, CT_DOMAIN),
 	SUB(struct rk_cfg_inbound, bounce, hmacSecret, CT_STR,
 	    .flags = F_SECRET | F_NONEMPTY),
-	SUB(struct rk_cfg_inbound, bounce, requireHmac, CT_BOOL,
-	    .def = "true"),
+	SUB(struct rk_cfg_inbound, bounce, requireHmac, CT_BOOL, .def = "true"),
 	SUB(struct rk_cfg_inbound, bounce, maxAgeDays, CT_INT, .def = "7",
 	    .min = 1, .max = 365),
 	END
 };
-static const struct cfg_struct bounce_st = { 0, bounce_fields, NULL,
-	CFG_NO_KEY, check_bounce };
+static const struct cfg_struct bounce_st = { 0, bounce_fields, NULL, CFG_NO_KEY,
+	check_bounce };
 
-static const struct cfg_field spf_fields[] = {
-	SUB(struct rk_cfg_inbound, security.spf, enabled, CT_BOOL,
-	    .def = "true"),
+static const struct cfg_field spf_fields[] = { SUB(struct rk_cfg_inbound,
+	                                           security.spf, enabled,
+	                                           CT_BOOL, .def = "true"),
 	SUB(struct rk_cfg_inbound, security.spf, rejectFail, CT_BOOL,
 	    .def = "true"),
-	END
-};
-static const struct cfg_field sec_dkim_fields[] = {
-	SUB(struct rk_cfg_inbound, security.dkim, enabled, CT_BOOL,
-	    .def = "true"),
-	END
-};
-static const struct cfg_field dmarc_fields[] = {
-	SUB(struct rk_cfg_inbound, security.dmarc, enabled, CT_BOOL,
-	    .def = "true"),
+	END };
+static const struct cfg_field sec_dkim_fields[] = { SUB(struct rk_cfg_inbound,
+	                                                security.dkim, enabled,
+	                                                CT_BOOL, .def = "true"),
+	END };
+static const struct cfg_field dmarc_fields[] = { SUB(struct rk_cfg_inbound,
+	                                             security.dmarc, enabled,
+	                                             CT_BOOL, .def = "true"),
 	SUB(struct rk_cfg_inbound, security.dmarc, rejectOnFail, CT_BOOL,
 	    .def = "true"),
-	END
-};
+	END };
 static const struct cfg_struct spf_st = { 0, spf_fields, NULL, CFG_NO_KEY,
 	NULL };
 static const struct cfg_struct sec_dkim_st = { 0, sec_dkim_fields, NULL,
 	CFG_NO_KEY, NULL };
-static const struct cfg_struct dmarc_st = { 0, dmarc_fields, NULL,
-	CFG_NO_KEY, NULL };
+static const struct cfg_struct dmarc_st = { 0, dmarc_fields, NULL, CFG_NO_KEY,
+	NULL };
 static const struct cfg_field security_fields[] = {
-	{ .name = "spf", .type = CT_STRUCT, .sub = &spf_st,
+	{ .name = "spf",
+	    .type = CT_STRUCT,
+	    .sub = &spf_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.spf) -
-		offsetof(struct rk_cfg_inbound, security) },
-	{ .name = "dkim", .type = CT_STRUCT, .sub = &sec_dkim_st,
+	        offsetof(struct rk_cfg_inbound, security) },
+	{ .name = "dkim",
+	    .type = CT_STRUCT,
+	    .sub = &sec_dkim_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.dkim) -
-		offsetof(struct rk_cfg_inbound, security) },
-	{ .name = "dmarc", .type = CT_STRUCT, .sub = &dmarc_st,
+	        offsetof(struct rk_cfg_inbound, security) },
+	{ .name = "dmarc",
+	    .type = CT_STRUCT,
+	    .sub = &dmarc_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.dmarc) -
-		offsetof(struct rk_cfg_inbound, security) },
+	        offsetof(struct rk_cfg_inbound, security) },
 	END
 };
 static const struct cfg_struct security_st = { 0, security_fields, NULL,
@@ -873,8 +894,7 @@ static const struct cfg_field inbound_fields[] = {
 	LST(struct rk_cfg_inbound, recipients, CT_STR,
 	    .def = "postmaster,abuse,bounce+,fbl", .flags = F_NONEMPTY | F_CSV),
 	STRUCTF(struct rk_cfg_inbound, bounce, bounce_st),
-	STRUCTF(struct rk_cfg_inbound, security, security_st),
-	END
+	STRUCTF(struct rk_cfg_inbound, security, security_st), END
 };
 static const struct cfg_struct inbound_st = { sizeof(struct rk_cfg_inbound),
 	inbound_fields, NULL, CFG_NO_KEY, NULL };
@@ -882,22 +902,21 @@ static const struct cfg_struct inbound_st = { sizeof(struct rk_cfg_inbound),
 /* -------------------------------------------------------- webhooks */
 
 static const struct cfg_field endpoint_fields[] = {
-	FLD(struct rk_cfg_endpoint, name, CT_STR, .flags = F_REQUIRED |
-		F_NONEMPTY),
+	FLD(struct rk_cfg_endpoint, name, CT_STR,
+	    .flags = F_REQUIRED | F_NONEMPTY),
 	FLD(struct rk_cfg_endpoint, url, CT_URL, .flags = F_REQUIRED),
 	LST(struct rk_cfg_endpoint, events, CT_ENUM, .names = event_names,
 	    .flags = F_CSV),
 	MAPF(struct rk_cfg_endpoint, headers, .elem = CT_STR,
 	    .keytype = CT_HEADER),
-	FLD(struct rk_cfg_endpoint, secret, CT_STR, .flags = F_SECRET |
-		F_NONEMPTY),
-	FLD(struct rk_cfg_endpoint, bearerToken, CT_STR, .flags = F_SECRET |
-		F_NONEMPTY),
+	FLD(struct rk_cfg_endpoint, secret, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	FLD(struct rk_cfg_endpoint, bearerToken, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
 	END
 };
-static const struct cfg_struct endpoint_st = {
-	sizeof(struct rk_cfg_endpoint), endpoint_fields, NULL, CFG_NO_KEY,
-	NULL };
+static const struct cfg_struct endpoint_st = { sizeof(struct rk_cfg_endpoint),
+	endpoint_fields, NULL, CFG_NO_KEY, NULL };
 
 static const struct cfg_field webhooks_fields[] = {
 	FLD(struct rk_cfg_webhooks, enabled, CT_BOOL, .def = "false"),
@@ -909,9 +928,8 @@ static const struct cfg_field webhooks_fields[] = {
 	LST(struct rk_cfg_webhooks, endpoints, CT_STRUCT, .sub = &endpoint_st),
 	END
 };
-static const struct cfg_struct webhooks_st = {
-	sizeof(struct rk_cfg_webhooks), webhooks_fields, NULL, CFG_NO_KEY,
-	check_webhooks };
+static const struct cfg_struct webhooks_st = { sizeof(struct rk_cfg_webhooks),
+	webhooks_fields, NULL, CFG_NO_KEY, check_webhooks };
 
 /* ------------------------------------------------------------- dns */
 
@@ -926,48 +944,41 @@ static const struct cfg_field cloudflare_fields[] = {
 };
 static const struct cfg_field rfc2136_fields[] = {
 	DNSF(rfc2136, server, CT_STR, .flags = F_NONEMPTY),
-	DNSF(rfc2136, zone, CT_DOMAIN),
-	DNSF(rfc2136, tsigKeyName, CT_DOMAIN),
+	DNSF(rfc2136, zone, CT_DOMAIN), DNSF(rfc2136, tsigKeyName, CT_DOMAIN),
 	DNSF(rfc2136, tsigAlgorithm, CT_ENUM, .def = "hmac-sha256",
 	    .names = tsig_names),
-	DNSF(rfc2136, tsigSecret, CT_STR, .flags = F_SECRET | F_NONEMPTY),
-	END
+	DNSF(rfc2136, tsigSecret, CT_STR, .flags = F_SECRET | F_NONEMPTY), END
 };
 static const struct cfg_field external_dns_fields[] = {
 	DNSF(externalDns, namespace, CT_STR, .def = "default",
 	    .flags = F_NONEMPTY),
-	DNSF(externalDns, outputFile, CT_STR, .flags = F_PATH | F_NONEMPTY),
-	END
+	DNSF(externalDns, outputFile, CT_STR, .flags = F_PATH | F_NONEMPTY), END
 };
-static const struct cfg_field records_fields[] = {
-	DNSF(records, a, CT_BOOL, .def = "true"),
+static const struct cfg_field records_fields[] = { DNSF(records, a, CT_BOOL,
+	                                               .def = "true"),
 	DNSF(records, mx, CT_BOOL, .def = "true"),
 	DNSF(records, spf, CT_BOOL, .def = "true"),
 	DNSF(records, dkim, CT_BOOL, .def = "true"),
-	DNSF(records, dmarc, CT_BOOL, .def = "true"),
-	END
-};
-static const struct cfg_field ip_fields[] = {
-	DNSF(ip, fromService, CT_BOOL, .def = "true"),
+	DNSF(records, dmarc, CT_BOOL, .def = "true"), END };
+static const struct cfg_field ip_fields[] = { DNSF(ip, fromService, CT_BOOL,
+	                                          .def = "true"),
 	DNSF(ip, detectOutbound, CT_BOOL, .def = "true"),
-	SUBLST(struct rk_cfg_dns, ip, "static", staticIps, CT_IP,
-	    .flags = F_CSV),
-	END
-};
-static const struct cfg_field watcher_fields[] = {
-	DNSF(watcher, enabled, CT_BOOL, .def = "true"),
+	SUBLST(
+	    struct rk_cfg_dns, ip, "static", staticIps, CT_IP, .flags = F_CSV),
+	END };
+static const struct cfg_field watcher_fields[] = { DNSF(watcher, enabled,
+	                                               CT_BOOL, .def = "true"),
 	DNSF(watcher, interval, CT_DURATION, .def = "60", SEC, .min = 1000,
 	    .max = DAY),
-	END
-};
-static const struct cfg_field wait_fields[] = {
-	DNSF(waitForRecords, enabled, CT_BOOL, .def = "true"),
-	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEC,
-	    .min = 0, .max = DAY),
-	END
-};
-#define PLAIN_ST(name, fields) \
-	static const struct cfg_struct name = { 0, fields, NULL, CFG_NO_KEY, NULL }
+	END };
+static const struct cfg_field wait_fields[] = { DNSF(waitForRecords, enabled,
+	                                            CT_BOOL, .def = "true"),
+	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEC, .min = 0,
+	    .max = DAY),
+	END };
+#define PLAIN_ST(name, fields)                                                 \
+	static const struct cfg_struct name = { 0, fields, NULL, CFG_NO_KEY,   \
+		NULL }
 PLAIN_ST(cloudflare_st, cloudflare_fields);
 PLAIN_ST(rfc2136_st, rfc2136_fields);
 PLAIN_ST(external_dns_st, external_dns_fields);
@@ -976,8 +987,8 @@ PLAIN_ST(ip_st, ip_fields);
 PLAIN_ST(watcher_st, watcher_fields);
 PLAIN_ST(wait_st, wait_fields);
 
-static const struct cfg_field dns_fields[] = {
-	FLD(struct rk_cfg_dns, enabled, CT_BOOL, .def = "false"),
+static const struct cfg_field dns_fields[] = { FLD(struct rk_cfg_dns, enabled,
+	                                           CT_BOOL, .def = "false"),
 	FLD(struct rk_cfg_dns, provider, CT_ENUM, .def = "cloudflare",
 	    .names = provider_names),
 	STRUCTF(struct rk_cfg_dns, cloudflare, cloudflare_st),
@@ -994,11 +1005,9 @@ static const struct cfg_field dns_fields[] = {
 	    .max = 86400),
 	STRUCTF(struct rk_cfg_dns, ip, ip_st),
 	STRUCTF(struct rk_cfg_dns, watcher, watcher_st),
-	STRUCTF(struct rk_cfg_dns, waitForRecords, wait_st),
-	END
-};
-static const struct cfg_struct dns_st = { sizeof(struct rk_cfg_dns),
-	dns_fields, NULL, CFG_NO_KEY, check_dns };
+	STRUCTF(struct rk_cfg_dns, waitForRecords, wait_st), END };
+static const struct cfg_struct dns_st = { sizeof(struct rk_cfg_dns), dns_fields,
+	NULL, CFG_NO_KEY, check_dns };
 
 /* ----------------------------------------------------------- redis */
 
@@ -1006,31 +1015,29 @@ static const struct cfg_field redis_fields[] = {
 	FLD(struct rk_cfg_redis, host, CT_HOST, .def = "127.0.0.1"),
 	FLD(struct rk_cfg_redis, port, CT_INT, .def = "6379", PORT),
 	FLD(struct rk_cfg_redis, socket, CT_STR, .flags = F_PATH | F_NONEMPTY),
-	FLD(struct rk_cfg_redis, password, CT_STR, .flags = F_SECRET |
-		F_NONEMPTY),
+	FLD(struct rk_cfg_redis, password, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
 	FLD(struct rk_cfg_redis, database, CT_INT, .def = "0", .min = 0,
 	    .max = 255),
 	FLD(struct rk_cfg_redis, connectTimeout, CT_DURATION, .def = "1s", MS,
 	    .min = 1, .max = 60000),
 	FLD(struct rk_cfg_redis, commandTimeout, CT_DURATION, .def = "500ms",
 	    MS, .min = 1, .max = 60000),
-	FLD(struct rk_cfg_redis, keyPrefix, CT_STR, .def = "rk:"),
-	END
+	FLD(struct rk_cfg_redis, keyPrefix, CT_STR, .def = "rk:"), END
 };
 static const struct cfg_struct redis_st = { sizeof(struct rk_cfg_redis),
 	redis_fields, NULL, CFG_NO_KEY, NULL };
 
 /* --------------------------------------------------------- metrics */
 
-static const struct cfg_field sm_fields[] = {
-	SUB(struct rk_cfg_metrics, serviceMonitor, enabled, CT_BOOL,
-	    .def = "false"),
+static const struct cfg_field sm_fields[] = { SUB(struct rk_cfg_metrics,
+	                                          serviceMonitor, enabled,
+	                                          CT_BOOL, .def = "false"),
 	SUB(struct rk_cfg_metrics, serviceMonitor, interval, CT_DURATION,
 	    .def = "30s", SEC, .min = 1000, .max = 3600000),
 	SUBMAP(struct rk_cfg_metrics, serviceMonitor, labels, .elem = CT_STR,
 	    .keytype = CT_STR),
-	END
-};
+	END };
 PLAIN_ST(sm_st, sm_fields);
 
 static const struct cfg_field metrics_fields[] = {
@@ -1039,8 +1046,7 @@ static const struct cfg_field metrics_fields[] = {
 	FLD(struct rk_cfg_metrics, milterPort, CT_INT, .def = "9701", PORT),
 	FLD(struct rk_cfg_metrics, policydPort, CT_INT, .def = "9702", PORT),
 	FLD(struct rk_cfg_metrics, eventdPort, CT_INT, .def = "9703", PORT),
-	STRUCTF(struct rk_cfg_metrics, serviceMonitor, sm_st),
-	END
+	STRUCTF(struct rk_cfg_metrics, serviceMonitor, sm_st), END
 };
 static const struct cfg_struct metrics_st = { sizeof(struct rk_cfg_metrics),
 	metrics_fields, NULL, CFG_NO_KEY, check_metrics };
@@ -1085,19 +1091,18 @@ static const struct cfg_field eventd_fields[] = {
 };
 PLAIN_ST(eventd_st, eventd_fields);
 
-static const struct cfg_field log_fields[] = {
-	FLD(struct rk_cfg_log, level, CT_ENUM, .def = "info",
-	    .names = level_names),
+static const struct cfg_field log_fields[] = { FLD(struct rk_cfg_log, level,
+	                                           CT_ENUM, .def = "info",
+	                                           .names = level_names),
 	FLD(struct rk_cfg_log, destination, CT_ENUM, .def = "syslog",
 	    .names = dest_names),
-	END
-};
+	END };
 PLAIN_ST(log_st, log_fields);
 
 /* ------------------------------------------------------------ root */
 
-static const struct cfg_field root_fields[] = {
-	STRUCTF(struct rk_cfg, mail, mail_st),
+static const struct cfg_field root_fields[] = { STRUCTF(struct rk_cfg, mail,
+	                                            mail_st),
 	STRUCTF(struct rk_cfg, dkim, dkim_st),
 	STRUCTF(struct rk_cfg, senderValidation, sv_st),
 	STRUCTF(struct rk_cfg, auth, auth_st),
@@ -1111,9 +1116,7 @@ static const struct cfg_field root_fields[] = {
 	STRUCTF(struct rk_cfg, milter, milter_st),
 	STRUCTF(struct rk_cfg, policyd, policyd_st),
 	STRUCTF(struct rk_cfg, eventd, eventd_st),
-	STRUCTF(struct rk_cfg, log, log_st),
-	END
-};
+	STRUCTF(struct rk_cfg, log, log_st), END };
 const struct cfg_struct rk_cfg_schema_root = { sizeof(struct rk_cfg),
 	root_fields, NULL, CFG_NO_KEY, NULL };
 /*
@@ -1121,8 +1124,8 @@ const struct cfg_struct rk_cfg_schema_root = { sizeof(struct rk_cfg),
  * schema's defaults, so "gmail.com: {minDelay: 15000}" changes one thing.
  */
 static int
-check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node,
-    void *obj, const char *path)
+check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
 {
 	struct rk_cfg_adaptive_rate *ar = obj;
 	const struct rk_ynode *doms = cfg_node(node, "domains");
@@ -1130,8 +1133,8 @@ check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node,
 	int rc = 0;
 
 	sub_path(p, sizeof(p), path, "defaults");
-	rc |= check_adaptive_bounds(ctx, cfg_node(node, "defaults"),
-	    &ar->defaults, p);
+	rc |= check_adaptive_bounds(
+	    ctx, cfg_node(node, "defaults"), &ar->defaults, p);
 	for (size_t i = 0; i < ar->ndomains; i++) {
 		struct rk_cfg_adaptive *d = &ar->domains[i];
 		const struct rk_ynode *dn = doms ? doms->items[i] : NULL;
@@ -1140,10 +1143,11 @@ check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node,
 			if (cfg_node(dn, f->name) == NULL)
 				memcpy((char *)d + f->off,
 				    (const char *)&ar->defaults + f->off,
-				    f->type == CT_BOOL ? sizeof(bool) :
-				    f->type == CT_INT ? sizeof(int64_t) :
-				    f->type == CT_DOUBLE ? sizeof(double) :
-							sizeof(uint64_t));
+				    f->type == CT_BOOL      ? sizeof(bool)
+				        : f->type == CT_INT ? sizeof(int64_t)
+				        : f->type == CT_DOUBLE
+				        ? sizeof(double)
+				        : sizeof(uint64_t));
 		snprintf(p, sizeof(p), "%s.domains.%s", path, d->name);
 		rc |= check_adaptive_bounds(ctx, dn ? dn : doms, d, p);
 	}
@@ -1157,4 +1161,3 @@ check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node,
 	}
 	return rc;
 }
-

@@ -23,7 +23,7 @@
 #include "rk_str.h"
 
 struct rk_ip {
-	int family;	 /* AF_INET or AF_INET6 */
+	int family;       /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network byte order; IPv4 uses the first 4 */
 };
 
@@ -51,7 +51,7 @@ bool rk_cidr_set_match(const struct rk_cidr_set *set, const struct rk_ip *ip);
 /* false for an unparseable address. */
 bool rk_cidr_set_match_str(const struct rk_cidr_set *set, const char *ip);
 /* AF_INET / AF_INET6 sockaddrs; false for any other family. */
-bool rk_cidr_set_match_sa(const struct rk_cidr_set *set,
-    const struct sockaddr *sa);
+bool rk_cidr_set_match_sa(
+    const struct rk_cidr_set *set, const struct sockaddr *sa);
 
 #endif

@@ -22,7 +22,7 @@ rk_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 	if (keylen > INT_MAX)
 		rk_panic("rk_hmac_sha256: key of %zu bytes", keylen);
 	if (HMAC(EVP_sha256(), keylen ? key : empty, (int)keylen,
-		len ? data : empty, len, out, &outlen) == NULL ||
+	        len ? data : empty, len, out, &outlen) == NULL ||
 	    outlen != RK_HMAC_SHA256_LEN)
 		rk_panic("rk_hmac_sha256: OpenSSL HMAC failed");
 }

@@ -13,7 +13,8 @@
 
 #define RK_HMAC_SHA256_LEN 32
 
-/* out receives 32 bytes.  key may be empty (keylen 0), data may be NULL if len is 0. */
+/* out receives 32 bytes.  key may be empty (keylen 0), data may be NULL if len
+ * is 0. */
 void rk_hmac_sha256(const void *key, size_t keylen, const void *data,
     size_t len, uint8_t out[RK_HMAC_SHA256_LEN]);
 

@@ -32,8 +32,8 @@ static const char *const level_names[] = {
 };
 
 void
-rk_log_open(const char *ident, enum rk_log_dest dest,
-    enum rk_log_level min_level)
+rk_log_open(
+    const char *ident, enum rk_log_dest dest, enum rk_log_level min_level)
 {
 	log_ident = ident;
 	log_dest = dest;
@@ -100,15 +100,17 @@ log_emit(enum rk_log_level level, int errnum, const char *fmt, va_list ap)
 	if (level < log_min)
 		return;
 	n = vsnprintf(line, sizeof(line), fmt, ap);
-	len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 :
-							(size_t)n;
+	len = n < 0                     ? 0
+	    : (size_t)n >= sizeof(line) ? sizeof(line) - 1
+	                                : (size_t)n;
 	if (errnum != 0) {
 		const char *e = strerror_r(errnum, ebuf, sizeof(ebuf));
 
 		n = snprintf(line + len, sizeof(line) - len, ": %s", e);
 		if (n > 0)
-			len += (size_t)n < sizeof(line) - len ? (size_t)n :
-								sizeof(line) - len - 1;
+			len += (size_t)n < sizeof(line) - len
+			    ? (size_t)n
+			    : sizeof(line) - len - 1;
 	}
 	if (log_sink != NULL) {
 		log_sink(level, line, log_sink_arg);
@@ -126,28 +128,28 @@ log_emit(enum rk_log_level level, int errnum, const char *fmt, va_list ap)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		if (gmtime_r(&ts.tv_sec, &tm) != NULL)
-			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
-			    &tm);
+			strftime(
+			    stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		n = snprintf(out, sizeof(out), "%s %s[%ld]: %s: %s\n", stamp,
 		    log_ident, (long)getpid(), level_names[level], line);
 		if (n > 0) {
-			size_t w = (size_t)n < sizeof(out) ? (size_t)n :
-							     sizeof(out) - 1;
+			size_t w = (size_t)n < sizeof(out) ? (size_t)n
+			                                   : sizeof(out) - 1;
 			if (write(STDERR_FILENO, out, w) < 0)
 				return;
 		}
 	}
 }
 
-#define RK_LOG_FN(name, level, with_errno)                        \
-	void name(const char *fmt, ...)                           \
-	{                                                         \
-		int saved = errno;                                \
-		va_list ap;                                       \
-		va_start(ap, fmt);                                \
-		log_emit(level, with_errno ? saved : 0, fmt, ap); \
-		va_end(ap);                                       \
-		errno = saved;                                    \
+#define RK_LOG_FN(name, level, with_errno)                                     \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_emit(level, with_errno ? saved : 0, fmt, ap);              \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
 	}
 
 RK_LOG_FN(rk_log_debug, RK_LOG_DEBUG, 0)

@@ -36,11 +36,11 @@ enum rk_log_dest {
 };
 
 #define RK_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define RK_NORETURN __attribute__((noreturn))
+#define RK_NORETURN     __attribute__((noreturn))
 
 /* ident is borrowed for the life of the process. */
-void rk_log_open(const char *ident, enum rk_log_dest dest,
-    enum rk_log_level min_level);
+void rk_log_open(
+    const char *ident, enum rk_log_dest dest, enum rk_log_level min_level);
 void rk_log_set_level(enum rk_log_level min_level);
 /* Parses "debug", "info", "warn", "error"; returns 0 or -1. */
 int rk_log_level_parse(const char *s, enum rk_log_level *out);
@@ -63,8 +63,8 @@ void rk_panic(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
 char *rk_log_quote(char *buf, size_t n, const char *s);
 
 /* Tests: capture lines instead of writing them.  Not thread-safe. */
-typedef void rk_log_sink_fn(enum rk_log_level level, const char *line,
-    void *arg);
+typedef void rk_log_sink_fn(
+    enum rk_log_level level, const char *line, void *arg);
 void rk_log_set_sink(rk_log_sink_fn *fn, void *arg);
 
 /*

@@ -48,8 +48,8 @@ rk_calloc(size_t nmemb, size_t size)
 	(void)rk_size_mul(nmemb, size);
 	p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 	if (p == NULL)
-		rk_panic("out of memory allocating %zu * %zu bytes", nmemb,
-		    size);
+		rk_panic(
+		    "out of memory allocating %zu * %zu bytes", nmemb, size);
 	return p;
 }
 

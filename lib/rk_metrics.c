@@ -38,9 +38,9 @@ enum metric_type {
 };
 
 static const char *const type_names[] = {
-    [METRIC_COUNTER] = "counter",
-    [METRIC_GAUGE] = "gauge",
-    [METRIC_HISTOGRAM] = "histogram",
+	[METRIC_COUNTER] = "counter",
+	[METRIC_GAUGE] = "gauge",
+	[METRIC_HISTOGRAM] = "histogram",
 };
 
 struct rk_series {
@@ -83,8 +83,8 @@ struct metric_spec {
 	const double *bounds;
 };
 
-const double rk_metrics_latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const double rk_metrics_latency_buckets[] = { 0.0005, 0.001, 0.0025, 0.005,
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 const size_t rk_metrics_latency_nbuckets =
     sizeof(rk_metrics_latency_buckets) / sizeof(rk_metrics_latency_buckets[0]);
 
@@ -268,7 +268,7 @@ rk_metrics_free(struct rk_metrics *reg)
 static bool
 metric_exposes(const struct rk_metric *m, const char *name)
 {
-	static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
 	size_t len = strlen(m->name);
 
 	if (strcmp(m->name, name) == 0)
@@ -313,8 +313,8 @@ struct rk_metric *
 rk_metrics_counter(struct rk_metrics *reg, const char *name, const char *help,
     size_t nlabels, const char *const *labelnames)
 {
-	struct metric_spec sp = {
-	    METRIC_COUNTER, name, help, nlabels, labelnames, 0, NULL};
+	struct metric_spec sp = { METRIC_COUNTER, name, help, nlabels,
+		labelnames, 0, NULL };
 
 	return metrics_register(reg, &sp);
 }
@@ -323,8 +323,8 @@ struct rk_metric *
 rk_metrics_gauge(struct rk_metrics *reg, const char *name, const char *help,
     size_t nlabels, const char *const *labelnames)
 {
-	struct metric_spec sp = {
-	    METRIC_GAUGE, name, help, nlabels, labelnames, 0, NULL};
+	struct metric_spec sp = { METRIC_GAUGE, name, help, nlabels, labelnames,
+		0, NULL };
 
 	return metrics_register(reg, &sp);
 }
@@ -334,8 +334,8 @@ rk_metrics_histogram(struct rk_metrics *reg, const char *name, const char *help,
     size_t nbuckets, const double *bounds, size_t nlabels,
     const char *const *labelnames)
 {
-	struct metric_spec sp = {METRIC_HISTOGRAM, name, help, nlabels,
-	    labelnames, nbuckets, bounds};
+	struct metric_spec sp = { METRIC_HISTOGRAM, name, help, nlabels,
+		labelnames, nbuckets, bounds };
 
 	return metrics_register(reg, &sp);
 }

@@ -47,7 +47,7 @@
  * registry catch a call that passes too few or too many values:
  *	rk_metric_inc(m, RK_LABELS("dkim", "signed"));
  */
-#define RK_LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define RK_LABELS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 struct rk_metrics; /* opaque registry */
 struct rk_metric;  /* opaque: one metric family */

@@ -326,8 +326,8 @@ static int
 conn_setup(struct rk_redis *r, redisContext *c)
 {
 	char db[16];
-	const char *auth[] = {"AUTH", r->password};
-	const char *sel[] = {"SELECT", db};
+	const char *auth[] = { "AUTH", r->password };
+	const char *sel[] = { "SELECT", db };
 
 	if (r->password != NULL && conn_setup_cmd(r, c, "AUTH", 2, auth) < 0)
 		return -1;

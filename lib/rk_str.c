@@ -176,8 +176,10 @@ rk_str_distance(const char *a, const char *b, size_t cap)
 		best = row[0];
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t cost = rk_ascii_lower(a[i - 1]) ==
-					rk_ascii_lower(b[j - 1]) ? 0 : 1;
+			size_t cost =
+			    rk_ascii_lower(a[i - 1]) == rk_ascii_lower(b[j - 1])
+			    ? 0
+			    : 1;
 			size_t v = diag + cost;
 
 			if (up + 1 < v)

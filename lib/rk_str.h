@@ -22,7 +22,8 @@ struct rk_err {
 	char msg[512];
 };
 
-/* Fills err (if not NULL) and returns -1, so callers can "return rk_err_set()". */
+/* Fills err (if not NULL) and returns -1, so callers can "return rk_err_set()".
+ */
 int rk_err_set(struct rk_err *err, const char *fmt, ...) RK_PRINTF(2, 3);
 
 struct rk_buf {

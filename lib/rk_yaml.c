@@ -17,7 +17,8 @@
 
 struct ybuild {
 	struct rk_ynode *stack[RK_YAML_MAX_DEPTH + 1];
-	struct rk_ynode *pending[RK_YAML_MAX_DEPTH + 1]; /* key awaiting value */
+	struct rk_ynode
+	    *pending[RK_YAML_MAX_DEPTH + 1]; /* key awaiting value */
 	size_t depth;
 	size_t nodes;
 	struct rk_ynode *root;
@@ -71,11 +72,11 @@ ynode_push_item(struct rk_ynode *parent, struct rk_ynode *child)
 	if ((parent->n & (parent->n - 1)) == 0) {
 		size_t cap = parent->n ? parent->n * 2 : 4;
 
-		parent->items = rk_reallocarray(parent->items, cap,
-		    sizeof(*parent->items));
+		parent->items =
+		    rk_reallocarray(parent->items, cap, sizeof(*parent->items));
 		if (parent->kind == RK_Y_MAP)
-			parent->keys = rk_reallocarray(parent->keys, cap,
-			    sizeof(*parent->keys));
+			parent->keys = rk_reallocarray(
+			    parent->keys, cap, sizeof(*parent->keys));
 	}
 	parent->items[parent->n++] = child;
 }
@@ -103,12 +104,13 @@ ybuild_attach(struct ybuild *b, struct rk_ynode *node, const yaml_mark_t *mark)
 
 		if (node->kind != RK_Y_SCALAR)
 			rc = yerr(b->err, mark,
-			    "mapping keys must be strings, not lists or mappings",
+			    "mapping keys must be strings, not lists or "
+			    "mappings",
 			    NULL);
 		for (size_t i = 0; rc == 0 && i < parent->n; i++)
 			if (strcmp(parent->keys[i]->value, node->value) == 0)
-				rc = yerr(b->err, mark, "duplicate key",
-				    node->value);
+				rc = yerr(
+				    b->err, mark, "duplicate key", node->value);
 		if (rc != 0) {
 			rk_ynode_free(node);
 			return rc;
@@ -138,7 +140,8 @@ static int
 ybuild_open(struct ybuild *b, enum rk_ynode_kind kind, const yaml_event_t *ev)
 {
 	if (b->depth >= RK_YAML_MAX_DEPTH)
-		return yerr(b->err, &ev->start_mark, "nesting deeper than 64 levels", NULL);
+		return yerr(b->err, &ev->start_mark,
+		    "nesting deeper than 64 levels", NULL);
 	b->pending[b->depth] = NULL;
 	b->stack[b->depth++] = ynode_new(kind, &ev->start_mark);
 	return 0;
@@ -156,14 +159,17 @@ static int
 ybuild_event(struct ybuild *b, const yaml_event_t *ev)
 {
 	if (++b->nodes > RK_YAML_MAX_NODES)
-		return yerr(b->err, &ev->start_mark, "too many nodes (more than 200000)", NULL);
+		return yerr(b->err, &ev->start_mark,
+		    "too many nodes (more than 200000)", NULL);
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++b->docs > 1)
-			return yerr(b->err, &ev->start_mark, "more than one YAML document in the file", NULL);
+			return yerr(b->err, &ev->start_mark,
+			    "more than one YAML document in the file", NULL);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return yerr(b->err, &ev->start_mark, "YAML aliases (*name) are not supported", NULL);
+		return yerr(b->err, &ev->start_mark,
+		    "YAML aliases (*name) are not supported", NULL);
 	case YAML_SCALAR_EVENT:
 		return ybuild_scalar(b, ev);
 	case YAML_SEQUENCE_START_EVENT:

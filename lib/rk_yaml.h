@@ -31,7 +31,7 @@ struct rk_ynode {
 	/* RK_Y_SCALAR */
 	char *value; /* NUL-terminated; may hold NULs up to len */
 	size_t len;
-	bool plain;  /* unquoted: may be a number, boolean or null */
+	bool plain; /* unquoted: may be a number, boolean or null */
 	/* RK_Y_SEQ: items; RK_Y_MAP: keys[i] (scalars) -> items[i] */
 	struct rk_ynode **keys;
 	struct rk_ynode **items;
@@ -52,8 +52,8 @@ int rk_yaml_parse(const char *buf, size_t len, struct rk_ynode **root,
 void rk_ynode_free(struct rk_ynode *node);
 
 /* The value for key in a mapping, or NULL. */
-const struct rk_ynode *rk_ynode_get(const struct rk_ynode *map,
-    const char *key);
+const struct rk_ynode *rk_ynode_get(
+    const struct rk_ynode *map, const char *key);
 /* true for a plain "", "~", "null", "Null" or "NULL". */
 bool rk_ynode_is_null(const struct rk_ynode *node);
 /* "mapping", "list", or "string" / "number" / "boolean" / "null". */

@@ -37,8 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 64 * 1024)
 		return 0;
-	cfg = rk_cfg_load_buf("relaykit.yaml", "/nonexistent", (const char *)data,
-	    size, RK_CFG_NO_FILES, &diag);
+	cfg = rk_cfg_load_buf("relaykit.yaml", "/nonexistent",
+	    (const char *)data, size, RK_CFG_NO_FILES, &diag);
 	if (cfg == NULL && diag.n == 0)
 		abort();
 	if (cfg != NULL && (diag.n != 0 || cfg->refs != 1))

@@ -57,8 +57,8 @@ run_case(const char *dir, const char *name)
 		for (size_t i = 0; i < diag.n; i++)
 			printf("# %s: %s\n", name, diag.msgs[i]);
 	}
-	ok(cfg == NULL && nexp > 0, "%s: refused (%zu expected messages)",
-	    name, nexp);
+	ok(cfg == NULL && nexp > 0, "%s: refused (%zu expected messages)", name,
+	    nexp);
 	is_int((intmax_t)diag.n, (intmax_t)nexp, "%s: message count", name);
 	for (size_t i = 0; i < nexp && i < diag.n; i++)
 		is_str(diag.msgs[i], exp[i], "%s: message %zu", name, i + 1);

@@ -49,14 +49,14 @@ main(void)
 	if (getenv("RK_KEYS_PRINT") != NULL)
 		for (size_t i = 0; i < schema.n; i++)
 			printf("# %s\n", schema.v[i]);
-	snprintf(path, sizeof(path), "%s/man/relaykit.yaml.5",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s/man/relaykit.yaml.5", top ? top : ".");
 	f = fopen(path, "r");
 	if (!ok(f != NULL, "manual page %s", path))
 		return done_testing(); /* cppcheck-suppress resourceLeak */
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, ".B ", 3) == 0 && strchr(line + 3, ' ') == NULL)
+		if (strncmp(line, ".B ", 3) == 0 &&
+		    strchr(line + 3, ' ') == NULL)
 			collect(line + 3, &man);
 	}
 	fclose(f);

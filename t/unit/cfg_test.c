@@ -21,8 +21,8 @@ static struct rk_cfg *
 load(const char *name, const char *yaml)
 {
 	struct rk_cfg_diag dg;
-	struct rk_cfg *cfg = rk_cfg_load_buf("relaykit.yaml", tmpdir, yaml,
-	    strlen(yaml), 0, &dg);
+	struct rk_cfg *cfg = rk_cfg_load_buf(
+	    "relaykit.yaml", tmpdir, yaml, strlen(yaml), 0, &dg);
 
 	if (!ok(cfg != NULL, "%s: loads", name))
 		for (size_t i = 0; i < dg.n; i++)
@@ -150,7 +150,8 @@ test_seed_shapes(void)
 	    " backoffMultiplier: 1.5, recoveryRate: 0.9, successThreshold: 5}\n"
 	    "  domains:\n"
 	    "    gmail.com: {enabled: true, minDelay: 15000, maxDelay: 120000,"
-	    " initialDelay: 20000, backoffMultiplier: 2.0, successThreshold: 10}\n"
+	    " initialDelay: 20000, backoffMultiplier: 2.0, successThreshold: "
+	    "10}\n"
 	    "    yahoo.com: {maxDelay: 30s}\n"
 	    "inbound:\n"
 	    "  enabled: true\n"
@@ -174,7 +175,8 @@ test_seed_shapes(void)
 	    "  enabled: true\n"
 	    "  provider: cloudflare\n"
 	    "  cloudflare: {apiToken: abc}\n"
-	    "  records: {a: true, mx: true, spf: true, dkim: true, dmarc: true}\n"
+	    "  records: {a: true, mx: true, spf: true, dkim: true, dmarc: "
+	    "true}\n"
 	    "  spfPolicy: \"~all\"\n"
 	    "  dmarcPolicy: none\n"
 	    "  ttl: 300\n"
@@ -204,8 +206,8 @@ test_seed_shapes(void)
 	is_str(c->auth.users[0].password, "password123", "password shorthand");
 	is_int((intmax_t)c->rateLimit.ndomains, 2, "two paced domains");
 	is_str(c->rateLimit.domains[0].name, "gmail.com", "domain key");
-	is_int((intmax_t)c->rateLimit.domains[0].rate.period_ms, 20000,
-	    "1/20s");
+	is_int(
+	    (intmax_t)c->rateLimit.domains[0].rate.period_ms, 20000, "1/20s");
 	ok(c->rateLimit.domains[0].hasRate, "rate given");
 	is_int((intmax_t)c->rateLimit.domains[0].delay, 15000, "delayMs");
 	is_int((intmax_t)c->rateLimit.customDomains[0].rate.count, 10,
@@ -256,7 +258,7 @@ test_secret_files(void)
 	is_str(c->inbound.bounce.hmacSecret, "0123456789abcdef0123456789abcdef",
 	    "hmac secret read");
 	ok(strncmp(c->dkim.keyDir, tmpdir, strlen(tmpdir)) == 0 &&
-		strcmp(c->dkim.keyDir + strlen(tmpdir), "/keys") == 0,
+	        strcmp(c->dkim.keyDir + strlen(tmpdir), "/keys") == 0,
 	    "relative keyDir resolved against the config's folder");
 	rk_cfg_unref(c);
 }
@@ -318,7 +320,8 @@ test_refs_and_files(void)
 	    "missing file refused");
 	is_int((intmax_t)dg.n, 1, "one message");
 	is_str(dg.n ? dg.msgs[0] : "",
-	    "/nonexistent/relaykit.yaml: cannot read: No such file or directory",
+	    "/nonexistent/relaykit.yaml: cannot read: No such file or "
+	    "directory",
 	    "names the file and the reason");
 	rk_cfg_diag_free(&dg);
 
@@ -338,11 +341,13 @@ test_refs_and_files(void)
 	    "-n on a bad file: EX_CONFIG");
 	fclose(out);
 	fclose(err);
-	ok(strstr(ebuf, "bad.yaml:2:13: mail.hostname: want a domain name, "
-			"got a list\n") != NULL &&
-		strstr(ebuf, "bad.yaml:4:9: redis.port: want an integer in "
-			     "1..65535, got \"0\"\n") != NULL &&
-		strstr(ebuf, "bad.yaml: 2 errors\n") != NULL,
+	ok(strstr(ebuf,
+	       "bad.yaml:2:13: mail.hostname: want a domain name, "
+	       "got a list\n") != NULL &&
+	        strstr(ebuf,
+	            "bad.yaml:4:9: redis.port: want an integer in "
+	            "1..65535, got \"0\"\n") != NULL &&
+	        strstr(ebuf, "bad.yaml: 2 errors\n") != NULL,
 	    "-n prints every error and a count");
 }
 

@@ -99,8 +99,8 @@ test_stderr(void)
 	unlink(path);
 	buf[n > 0 ? n : 0] = '\0';
 	ok(strstr(buf, " relaykit-test[") != NULL &&
-		strstr(buf, "]: warning: reason=key_missing\n") != NULL &&
-		buf[4] == '-' && buf[10] == 'T',
+	        strstr(buf, "]: warning: reason=key_missing\n") != NULL &&
+	        buf[4] == '-' && buf[10] == 'T',
 	    "stderr line: %s", buf);
 }
 

@@ -29,8 +29,8 @@
 
 /* ------------------------------------------------------------ rendering */
 
-static const char *const one_label[] = {"cmd"};
-static const char *const two_labels[] = {"action", "reason"};
+static const char *const one_label[] = { "cmd" };
+static const char *const two_labels[] = { "action", "reason" };
 
 static void
 build_counter_zero(struct rk_metrics *reg)
@@ -62,7 +62,7 @@ build_gauge(struct rk_metrics *reg)
 static void
 build_gauge_special(struct rk_metrics *reg)
 {
-	static const char *const v[] = {"v"};
+	static const char *const v[] = { "v" };
 	struct rk_metric *m;
 
 	m = rk_metrics_gauge(reg, "rk_g", "Specials.", 1, v);
@@ -121,8 +121,8 @@ build_no_help(struct rk_metrics *reg)
 static void
 build_histogram(struct rk_metrics *reg)
 {
-	static const double b[] = {0.5, 1, 8};
-	static const double obs[] = {0.25, 0.5, 1, 2, 8, 64};
+	static const double b[] = { 0.5, 1, 8 };
+	static const double obs[] = { 0.25, 0.5, 1, 2, 8, 64 };
 	struct rk_metric *m;
 
 	m = rk_metrics_histogram(
@@ -134,7 +134,7 @@ build_histogram(struct rk_metrics *reg)
 static void
 build_histogram_labels(struct rk_metrics *reg)
 {
-	static const double b[] = {0.5, INFINITY};
+	static const double b[] = { 0.5, INFINITY };
 	struct rk_metric *m;
 
 	m = rk_metrics_histogram(reg, "rk_h", "H.", NELEMS(b), b, 1, one_label);
@@ -174,100 +174,101 @@ struct render_case {
 };
 
 static const struct render_case render_cases[] = {
-    {"counter without labels shows 0 before first use", build_counter_zero,
-        "# HELP rk_a_total A counter.\n"
-        "# TYPE rk_a_total counter\n"
-        "rk_a_total 0\n"},
-    {"counter inc and fractional add", build_counter_add,
-        "# HELP rk_a_total A counter.\n"
-        "# TYPE rk_a_total counter\n"
-        "rk_a_total 2.5\n"},
-    {"gauge set then negative add", build_gauge,
-        "# HELP rk_g A gauge.\n"
-        "# TYPE rk_g gauge\n"
-        "rk_g -2.25\n"},
-    {"gauge infinities, NaN, large values", build_gauge_special,
-        "# HELP rk_g Specials.\n"
-        "# TYPE rk_g gauge\n"
-        "rk_g{v=\"pos\"} +Inf\n"
-        "rk_g{v=\"neg\"} -Inf\n"
-        "rk_g{v=\"nan\"} NaN\n"
-        "rk_g{v=\"big\"} 1e+300\n"},
-    {"label children in first-use order", build_labelled,
-        "# HELP rk_decisions_total Decisions.\n"
-        "# TYPE rk_decisions_total counter\n"
-        "rk_decisions_total{action=\"reject\",reason=\"spf\"} 2\n"
-        "rk_decisions_total{action=\"accept\",reason=\"none\"} 2\n"
-        "rk_decisions_total{action=\"reject\",reason=\"dkim\"} 3\n"},
-    {"labelled metric without children has no samples", build_labelled_empty,
-        "# HELP rk_decisions_total Decisions.\n"
-        "# TYPE rk_decisions_total counter\n"},
-    {"HELP escapes backslash and newline only", build_help_escape,
-        "# HELP rk_g Back\\\\slash,\\nnewline, \"quotes\".\n"
-        "# TYPE rk_g gauge\n"
-        "rk_g 0\n"},
-    {"label values escape quote, backslash, newline", build_label_escape,
-        "# HELP rk_c_total C.\n"
-        "# TYPE rk_c_total counter\n"
-        "rk_c_total{cmd=\"a\\\"b\\\\c\\nd\"} 1\n"
-        "rk_c_total{cmd=\"caf\xc3\xa9 {x=y}, z\"} 1\n"
-        "rk_c_total{cmd=\"\"} 1\n"},
-    {"NULL or empty help: no HELP line", build_no_help,
-        "# TYPE rk_g gauge\n"
-        "rk_g 0\n"
-        "# TYPE rk_h gauge\n"
-        "rk_h 0\n"},
-    {"histogram buckets are cumulative, le inclusive", build_histogram,
-        "# HELP rk_h_seconds H.\n"
-        "# TYPE rk_h_seconds histogram\n"
-        "rk_h_seconds_bucket{le=\"0.5\"} 2\n"
-        "rk_h_seconds_bucket{le=\"1\"} 3\n"
-        "rk_h_seconds_bucket{le=\"8\"} 5\n"
-        "rk_h_seconds_bucket{le=\"+Inf\"} 6\n"
-        "rk_h_seconds_sum 75.75\n"
-        "rk_h_seconds_count 6\n"},
-    {"histogram labels put le last; given +Inf not doubled",
-        build_histogram_labels,
-        "# HELP rk_h H.\n"
-        "# TYPE rk_h histogram\n"
-        "rk_h_bucket{cmd=\"get\",le=\"0.5\"} 2\n"
-        "rk_h_bucket{cmd=\"get\",le=\"+Inf\"} 2\n"
-        "rk_h_sum{cmd=\"get\"} -0.75\n"
-        "rk_h_count{cmd=\"get\"} 2\n"
-        "rk_h_bucket{cmd=\"set\",le=\"0.5\"} 0\n"
-        "rk_h_bucket{cmd=\"set\",le=\"+Inf\"} 1\n"
-        "rk_h_sum{cmd=\"set\"} 1\n"
-        "rk_h_count{cmd=\"set\"} 1\n"},
-    {"histogram default latency buckets", build_histogram_default,
-        "# HELP rk_lat_seconds Latency.\n"
-        "# TYPE rk_lat_seconds histogram\n"
-        "rk_lat_seconds_bucket{le=\"0.0005\"} 0\n"
-        "rk_lat_seconds_bucket{le=\"0.001\"} 0\n"
-        "rk_lat_seconds_bucket{le=\"0.0025\"} 0\n"
-        "rk_lat_seconds_bucket{le=\"0.005\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.01\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.025\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.05\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.1\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.25\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"0.5\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"1\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"2.5\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"5\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"10\"} 1\n"
-        "rk_lat_seconds_bucket{le=\"+Inf\"} 2\n"
-        "rk_lat_seconds_sum 30.003\n"
-        "rk_lat_seconds_count 2\n"},
-    {"metrics render in registration order; series handle", build_order,
-        "# HELP rk_z Z.\n"
-        "# TYPE rk_z gauge\n"
-        "rk_z 0\n"
-        "# HELP rk_a_total A.\n"
-        "# TYPE rk_a_total counter\n"
-        "rk_a_total 0\n"
-        "# HELP rk_m M.\n"
-        "# TYPE rk_m gauge\n"
-        "rk_m{cmd=\"x\"} 8\n"},
+	{ "counter without labels shows 0 before first use", build_counter_zero,
+	    "# HELP rk_a_total A counter.\n"
+	    "# TYPE rk_a_total counter\n"
+	    "rk_a_total 0\n" },
+	{ "counter inc and fractional add", build_counter_add,
+	    "# HELP rk_a_total A counter.\n"
+	    "# TYPE rk_a_total counter\n"
+	    "rk_a_total 2.5\n" },
+	{ "gauge set then negative add", build_gauge,
+	    "# HELP rk_g A gauge.\n"
+	    "# TYPE rk_g gauge\n"
+	    "rk_g -2.25\n" },
+	{ "gauge infinities, NaN, large values", build_gauge_special,
+	    "# HELP rk_g Specials.\n"
+	    "# TYPE rk_g gauge\n"
+	    "rk_g{v=\"pos\"} +Inf\n"
+	    "rk_g{v=\"neg\"} -Inf\n"
+	    "rk_g{v=\"nan\"} NaN\n"
+	    "rk_g{v=\"big\"} 1e+300\n" },
+	{ "label children in first-use order", build_labelled,
+	    "# HELP rk_decisions_total Decisions.\n"
+	    "# TYPE rk_decisions_total counter\n"
+	    "rk_decisions_total{action=\"reject\",reason=\"spf\"} 2\n"
+	    "rk_decisions_total{action=\"accept\",reason=\"none\"} 2\n"
+	    "rk_decisions_total{action=\"reject\",reason=\"dkim\"} 3\n" },
+	{ "labelled metric without children has no samples",
+	    build_labelled_empty,
+	    "# HELP rk_decisions_total Decisions.\n"
+	    "# TYPE rk_decisions_total counter\n" },
+	{ "HELP escapes backslash and newline only", build_help_escape,
+	    "# HELP rk_g Back\\\\slash,\\nnewline, \"quotes\".\n"
+	    "# TYPE rk_g gauge\n"
+	    "rk_g 0\n" },
+	{ "label values escape quote, backslash, newline", build_label_escape,
+	    "# HELP rk_c_total C.\n"
+	    "# TYPE rk_c_total counter\n"
+	    "rk_c_total{cmd=\"a\\\"b\\\\c\\nd\"} 1\n"
+	    "rk_c_total{cmd=\"caf\xc3\xa9 {x=y}, z\"} 1\n"
+	    "rk_c_total{cmd=\"\"} 1\n" },
+	{ "NULL or empty help: no HELP line", build_no_help,
+	    "# TYPE rk_g gauge\n"
+	    "rk_g 0\n"
+	    "# TYPE rk_h gauge\n"
+	    "rk_h 0\n" },
+	{ "histogram buckets are cumulative, le inclusive", build_histogram,
+	    "# HELP rk_h_seconds H.\n"
+	    "# TYPE rk_h_seconds histogram\n"
+	    "rk_h_seconds_bucket{le=\"0.5\"} 2\n"
+	    "rk_h_seconds_bucket{le=\"1\"} 3\n"
+	    "rk_h_seconds_bucket{le=\"8\"} 5\n"
+	    "rk_h_seconds_bucket{le=\"+Inf\"} 6\n"
+	    "rk_h_seconds_sum 75.75\n"
+	    "rk_h_seconds_count 6\n" },
+	{ "histogram labels put le last; given +Inf not doubled",
+	    build_histogram_labels,
+	    "# HELP rk_h H.\n"
+	    "# TYPE rk_h histogram\n"
+	    "rk_h_bucket{cmd=\"get\",le=\"0.5\"} 2\n"
+	    "rk_h_bucket{cmd=\"get\",le=\"+Inf\"} 2\n"
+	    "rk_h_sum{cmd=\"get\"} -0.75\n"
+	    "rk_h_count{cmd=\"get\"} 2\n"
+	    "rk_h_bucket{cmd=\"set\",le=\"0.5\"} 0\n"
+	    "rk_h_bucket{cmd=\"set\",le=\"+Inf\"} 1\n"
+	    "rk_h_sum{cmd=\"set\"} 1\n"
+	    "rk_h_count{cmd=\"set\"} 1\n" },
+	{ "histogram default latency buckets", build_histogram_default,
+	    "# HELP rk_lat_seconds Latency.\n"
+	    "# TYPE rk_lat_seconds histogram\n"
+	    "rk_lat_seconds_bucket{le=\"0.0005\"} 0\n"
+	    "rk_lat_seconds_bucket{le=\"0.001\"} 0\n"
+	    "rk_lat_seconds_bucket{le=\"0.0025\"} 0\n"
+	    "rk_lat_seconds_bucket{le=\"0.005\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.01\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.025\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.05\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.1\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.25\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"0.5\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"1\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"2.5\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"5\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"10\"} 1\n"
+	    "rk_lat_seconds_bucket{le=\"+Inf\"} 2\n"
+	    "rk_lat_seconds_sum 30.003\n"
+	    "rk_lat_seconds_count 2\n" },
+	{ "metrics render in registration order; series handle", build_order,
+	    "# HELP rk_z Z.\n"
+	    "# TYPE rk_z gauge\n"
+	    "rk_z 0\n"
+	    "# HELP rk_a_total A.\n"
+	    "# TYPE rk_a_total counter\n"
+	    "rk_a_total 0\n"
+	    "# HELP rk_m M.\n"
+	    "# TYPE rk_m gauge\n"
+	    "rk_m{cmd=\"x\"} 8\n" },
 };
 
 static char *
@@ -324,23 +325,26 @@ test_format_double(void)
 		double v;
 		const char *want;
 	} cases[] = {
-	    {"zero", 0.0, "0"},
-	    {"negative zero prints as 0", -0.0, "0"},
-	    {"one", 1.0, "1"},
-	    {"negative integer", -3.0, "-3"},
-	    {"large integer without exponent", 123456789012.0, "123456789012"},
-	    {"largest plain integer", 999999999999999.0, "999999999999999"},
-	    {"1e15 switches to exponent", 1e15, "1e+15"},
-	    {"one tenth is short", 0.1, "0.1"},
-	    {"two and a half", 2.5, "2.5"},
-	    {"a third needs 16 digits", 1.0 / 3.0, "0.3333333333333333"},
-	    {"0.1 + 0.2 needs 17 digits", 0.1 + 0.2, "0.30000000000000004"},
-	    {"small with exponent", 1e-7, "1e-07"},
-	    {"huge", 1.5e300, "1.5e+300"},
-	    {"largest double", DBL_MAX, "1.7976931348623157e+308"},
-	    {"+Inf", INFINITY, "+Inf"},
-	    {"-Inf", -INFINITY, "-Inf"},
-	    {"NaN", NAN, "NaN"},
+		{ "zero", 0.0, "0" },
+		{ "negative zero prints as 0", -0.0, "0" },
+		{ "one", 1.0, "1" },
+		{ "negative integer", -3.0, "-3" },
+		{ "large integer without exponent", 123456789012.0,
+		    "123456789012" },
+		{ "largest plain integer", 999999999999999.0,
+		    "999999999999999" },
+		{ "1e15 switches to exponent", 1e15, "1e+15" },
+		{ "one tenth is short", 0.1, "0.1" },
+		{ "two and a half", 2.5, "2.5" },
+		{ "a third needs 16 digits", 1.0 / 3.0, "0.3333333333333333" },
+		{ "0.1 + 0.2 needs 17 digits", 0.1 + 0.2,
+		    "0.30000000000000004" },
+		{ "small with exponent", 1e-7, "1e-07" },
+		{ "huge", 1.5e300, "1.5e+300" },
+		{ "largest double", DBL_MAX, "1.7976931348623157e+308" },
+		{ "+Inf", INFINITY, "+Inf" },
+		{ "-Inf", -INFINITY, "-Inf" },
+		{ "NaN", NAN, "NaN" },
 	};
 	char buf[RK_METRICS_DOUBLE_LEN];
 
@@ -425,7 +429,7 @@ drop_line(enum rk_log_level level, const char *line, void *arg)
 static bool
 dies(void (*fn)(struct rk_metrics *))
 {
-	struct rlimit nocore = {0, 0};
+	struct rlimit nocore = { 0, 0 };
 	pid_t pid;
 	int st;
 
@@ -474,7 +478,7 @@ bad_name_null(struct rk_metrics *r)
 static void
 bad_label_colon(struct rk_metrics *r)
 {
-	static const char *const l[] = {"a:b"};
+	static const char *const l[] = { "a:b" };
 
 	rk_metrics_counter(r, "ok_total", "x", 1, l);
 }
@@ -482,7 +486,7 @@ bad_label_colon(struct rk_metrics *r)
 static void
 bad_label_reserved(struct rk_metrics *r)
 {
-	static const char *const l[] = {"__name"};
+	static const char *const l[] = { "__name" };
 
 	rk_metrics_counter(r, "ok_total", "x", 1, l);
 }
@@ -490,7 +494,7 @@ bad_label_reserved(struct rk_metrics *r)
 static void
 bad_label_twice(struct rk_metrics *r)
 {
-	static const char *const l[] = {"a", "a"};
+	static const char *const l[] = { "a", "a" };
 
 	rk_metrics_counter(r, "ok_total", "x", 2, l);
 }
@@ -498,7 +502,7 @@ bad_label_twice(struct rk_metrics *r)
 static void
 bad_label_count(struct rk_metrics *r)
 {
-	static const char *const l[] = {"a", "b", "c", "d", "e"};
+	static const char *const l[] = { "a", "b", "c", "d", "e" };
 
 	rk_metrics_counter(r, "ok_total", "x", NELEMS(l), l);
 }
@@ -506,7 +510,7 @@ bad_label_count(struct rk_metrics *r)
 static void
 bad_label_le(struct rk_metrics *r)
 {
-	static const char *const l[] = {"le"};
+	static const char *const l[] = { "le" };
 
 	rk_metrics_histogram(r, "ok", "x", 0, NULL, 1, l);
 }
@@ -541,7 +545,7 @@ bad_clash_histogram_later(struct rk_metrics *r)
 static void
 bad_bounds_order(struct rk_metrics *r)
 {
-	static const double b[] = {1, 0.5};
+	static const double b[] = { 1, 0.5 };
 
 	rk_metrics_histogram(r, "h", "x", NELEMS(b), b, 0, NULL);
 }
@@ -549,7 +553,7 @@ bad_bounds_order(struct rk_metrics *r)
 static void
 bad_bounds_equal(struct rk_metrics *r)
 {
-	static const double b[] = {1, 1};
+	static const double b[] = { 1, 1 };
 
 	rk_metrics_histogram(r, "h", "x", NELEMS(b), b, 0, NULL);
 }
@@ -557,7 +561,7 @@ bad_bounds_equal(struct rk_metrics *r)
 static void
 bad_bounds_nan(struct rk_metrics *r)
 {
-	static const double b[] = {1, NAN};
+	static const double b[] = { 1, NAN };
 
 	rk_metrics_histogram(r, "h", "x", NELEMS(b), b, 0, NULL);
 }
@@ -638,8 +642,8 @@ bad_add_histogram(struct rk_metrics *r)
 static void
 good_everything(struct rk_metrics *r)
 {
-	static const char *const l[] = {"a", "b_2", "_c", "D"};
-	static const double b[] = {-1, 0, 1e-9};
+	static const char *const l[] = { "a", "b_2", "_c", "D" };
+	static const double b[] = { -1, 0, 1e-9 };
 
 	rk_metrics_counter(r, "ns:sub_total", "x", NELEMS(l), l);
 	rk_metrics_histogram(r, "_h", "x", NELEMS(b), b, 0, NULL);
@@ -654,33 +658,36 @@ test_panics(void)
 		const char *name;
 		void (*fn)(struct rk_metrics *);
 	} cases[] = {
-	    {"metric name starting with a digit", bad_name_digit},
-	    {"metric name with a dash", bad_name_dash},
-	    {"empty metric name", bad_name_empty},
-	    {"NULL metric name", bad_name_null},
-	    {"label name with a colon", bad_label_colon},
-	    {"label name starting with __", bad_label_reserved},
-	    {"label name twice", bad_label_twice},
-	    {"more than RK_METRICS_MAX_LABELS labels", bad_label_count},
-	    {"histogram label le", bad_label_le},
-	    {"label names NULL", bad_label_names_null},
-	    {"duplicate metric name", bad_duplicate},
-	    {"counter named like a histogram's _count", bad_clash_histogram},
-	    {"histogram whose _sum is a gauge", bad_clash_histogram_later},
-	    {"decreasing bucket bounds", bad_bounds_order},
-	    {"repeated bucket bound", bad_bounds_equal},
-	    {"NaN bucket bound", bad_bounds_nan},
-	    {"bucket count without bounds", bad_bounds_missing},
-	    {"counter decreased", bad_counter_down},
-	    {"counter add NaN", bad_counter_nan},
-	    {"histogram observes NaN", bad_observe_nan},
-	    {"too few label values", bad_too_few_values},
-	    {"too many label values", bad_too_many_values},
-	    {"label values for an unlabelled metric", bad_values_unlabelled},
-	    {"NULL label values for a labelled metric", bad_values_null},
-	    {"set on a counter", bad_set_counter},
-	    {"observe on a gauge", bad_observe_gauge},
-	    {"add on a histogram", bad_add_histogram},
+		{ "metric name starting with a digit", bad_name_digit },
+		{ "metric name with a dash", bad_name_dash },
+		{ "empty metric name", bad_name_empty },
+		{ "NULL metric name", bad_name_null },
+		{ "label name with a colon", bad_label_colon },
+		{ "label name starting with __", bad_label_reserved },
+		{ "label name twice", bad_label_twice },
+		{ "more than RK_METRICS_MAX_LABELS labels", bad_label_count },
+		{ "histogram label le", bad_label_le },
+		{ "label names NULL", bad_label_names_null },
+		{ "duplicate metric name", bad_duplicate },
+		{ "counter named like a histogram's _count",
+		    bad_clash_histogram },
+		{ "histogram whose _sum is a gauge",
+		    bad_clash_histogram_later },
+		{ "decreasing bucket bounds", bad_bounds_order },
+		{ "repeated bucket bound", bad_bounds_equal },
+		{ "NaN bucket bound", bad_bounds_nan },
+		{ "bucket count without bounds", bad_bounds_missing },
+		{ "counter decreased", bad_counter_down },
+		{ "counter add NaN", bad_counter_nan },
+		{ "histogram observes NaN", bad_observe_nan },
+		{ "too few label values", bad_too_few_values },
+		{ "too many label values", bad_too_many_values },
+		{ "label values for an unlabelled metric",
+		    bad_values_unlabelled },
+		{ "NULL label values for a labelled metric", bad_values_null },
+		{ "set on a counter", bad_set_counter },
+		{ "observe on a gauge", bad_observe_gauge },
+		{ "add on a histogram", bad_add_histogram },
 	};
 
 	ok(!dies(good_everything), "panic: valid names and calls live");
@@ -773,9 +780,9 @@ conc_check(struct conc *c, struct worker *w)
 static void
 test_threads(void)
 {
-	static const double b[] = {1};
-	static const char *const l[] = {"who"};
-	struct conc c = {0};
+	static const double b[] = { 1 };
+	static const char *const l[] = { "who" };
+	struct conc c = { 0 };
 	struct worker w[NTHREADS];
 	pthread_t scraper;
 	bool started = true;
@@ -822,33 +829,33 @@ static const char py_check[] =
     "              json.dumps(s.labels, sort_keys=True), s.value))\n";
 
 static const char *const py_want[] = {
-    "family rk_py_decisions counter \"Decisions\\\\taken,\\nper verdict.\"",
-    "sample rk_py_decisions_total {\"action\": \"reject\", \"why\": "
-    "\"a\\\"b\\\\c\\nd\"} 2.0",
-    "sample rk_py_decisions_total {\"action\": \"accept\", \"why\": "
-    "\"none\"} 1.0",
-    "family rk_py_temp gauge \"Gauge.\"",
-    "sample rk_py_temp {\"v\": \"frac\"} 0.30000000000000004",
-    "sample rk_py_temp {\"v\": \"pos\"} inf",
-    "sample rk_py_temp {\"v\": \"neg\"} -inf",
-    "sample rk_py_temp {\"v\": \"nan\"} nan",
-    "sample rk_py_temp {\"v\": \"big\"} 1.5e+300",
-    "family rk_py_seconds histogram \"Latency.\"",
-    "sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"0.001\"} 1.0",
-    "sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"0.25\"} 2.0",
-    "sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"+Inf\"} 3.0",
-    "sample rk_py_seconds_sum {\"cmd\": \"get\"} 100.1255",
-    "sample rk_py_seconds_count {\"cmd\": \"get\"} 3.0",
-    "family rk_py_up gauge \"\"",
-    "sample rk_py_up {} 1.0",
+	"family rk_py_decisions counter \"Decisions\\\\taken,\\nper verdict.\"",
+	"sample rk_py_decisions_total {\"action\": \"reject\", \"why\": "
+	"\"a\\\"b\\\\c\\nd\"} 2.0",
+	"sample rk_py_decisions_total {\"action\": \"accept\", \"why\": "
+	"\"none\"} 1.0",
+	"family rk_py_temp gauge \"Gauge.\"",
+	"sample rk_py_temp {\"v\": \"frac\"} 0.30000000000000004",
+	"sample rk_py_temp {\"v\": \"pos\"} inf",
+	"sample rk_py_temp {\"v\": \"neg\"} -inf",
+	"sample rk_py_temp {\"v\": \"nan\"} nan",
+	"sample rk_py_temp {\"v\": \"big\"} 1.5e+300",
+	"family rk_py_seconds histogram \"Latency.\"",
+	"sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"0.001\"} 1.0",
+	"sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"0.25\"} 2.0",
+	"sample rk_py_seconds_bucket {\"cmd\": \"get\", \"le\": \"+Inf\"} 3.0",
+	"sample rk_py_seconds_sum {\"cmd\": \"get\"} 100.1255",
+	"sample rk_py_seconds_count {\"cmd\": \"get\"} 3.0",
+	"family rk_py_up gauge \"\"",
+	"sample rk_py_up {} 1.0",
 };
 
 static void
 py_build(struct rk_metrics *reg)
 {
-	static const char *const dl[] = {"action", "why"};
-	static const char *const gl[] = {"v"};
-	static const double b[] = {0.001, 0.25};
+	static const char *const dl[] = { "action", "why" };
+	static const char *const gl[] = { "v" };
+	static const double b[] = { 0.001, 0.25 };
 	struct rk_metric *m;
 
 	m = rk_metrics_counter(reg, "rk_py_decisions_total",

@@ -58,7 +58,7 @@ real_ms(void)
 static void
 sleep_ms(unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts) != 0)
 		continue;
@@ -119,7 +119,7 @@ free_port(void)
 static struct rk_redis *
 redis_open(const struct rk_redis_opts *o)
 {
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	struct rk_redis *r = rk_redis_new(o, &err);
 
 	if (r == NULL)
@@ -131,7 +131,7 @@ redis_open(const struct rk_redis_opts *o)
 static bool
 reply_is(struct rk_redis *r, const char *want, const char *fmt, const char *arg)
 {
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep = rk_redis_command(r, &err, fmt, arg);
 	bool same;
 
@@ -162,11 +162,11 @@ static void
 server_exec(struct server *s)
 {
 	char port[16];
-	char *argv[] = {REDIS_SERVER, "--port", port, "--bind", "127.0.0.1",
-	    "--unixsocket", NULL, "--unixsocketperm", "700", "--save", "",
-	    "--appendonly", "no", "--dir", NULL, "--logfile", NULL,
-	    "--daemonize", "no", "--enable-debug-command", "local",
-	    "--requirepass", NULL, NULL};
+	char *argv[] = { REDIS_SERVER, "--port", port, "--bind", "127.0.0.1",
+		"--unixsocket", NULL, "--unixsocketperm", "700", "--save", "",
+		"--appendonly", "no", "--dir", NULL, "--logfile", NULL,
+		"--daemonize", "no", "--enable-debug-command", "local",
+		"--requirepass", NULL, NULL };
 	int fd = open("/dev/null", O_RDWR);
 
 	snprintf(port, sizeof(port), "%u", s->port);
@@ -275,21 +275,22 @@ test_opts_invalid(void)
 		struct rk_redis_opts o;
 		const char *want;
 	} cases[] = {
-	    {"port above 65535", {.port = 70000}, "port 70000 out of range"},
-	    {"empty host", {.host = ""}, "empty host"},
-	    {"unix socket path too long", {.unix_path = LONG_PATH},
-	        "socket path too long"},
-	    {"backoff minimum above maximum",
-	        {.backoff_min_ms = 6000, .backoff_max_ms = 5000},
-	        "backoff minimum 6000 ms above maximum 5000 ms"},
-	    {"command timeout above a day", {.command_timeout_ms = 90000000},
-	        "exceeds"},
-	    {"database above INT_MAX", {.database = 3000000000u},
-	        "database 3000000000 out of range"},
+		{ "port above 65535", { .port = 70000 },
+		    "port 70000 out of range" },
+		{ "empty host", { .host = "" }, "empty host" },
+		{ "unix socket path too long", { .unix_path = LONG_PATH },
+		    "socket path too long" },
+		{ "backoff minimum above maximum",
+		    { .backoff_min_ms = 6000, .backoff_max_ms = 5000 },
+		    "backoff minimum 6000 ms above maximum 5000 ms" },
+		{ "command timeout above a day",
+		    { .command_timeout_ms = 90000000 }, "exceeds" },
+		{ "database above INT_MAX", { .database = 3000000000u },
+		    "database 3000000000 out of range" },
 	};
 
 	for (size_t i = 0; i < NELEMS(cases); i++) {
-		struct rk_err err = {""};
+		struct rk_err err = { "" };
 		struct rk_redis *r = rk_redis_new(&cases[i].o, &err);
 
 		ok(r == NULL && has(err.msg, cases[i].want), "opts: %s",
@@ -306,14 +307,14 @@ test_opts_valid(void)
 		struct rk_redis_opts o;
 		const char *where;
 	} cases[] = {
-	    {"defaults", {0}, "127.0.0.1:6379"},
-	    {"IPv6 host in brackets", {.host = "::1", .port = 7000},
-	        "[::1]:7000"},
-	    {"unix socket wins over host and port",
-	        {.host = "h", .port = 1, .unix_path = "/run/r.sock"},
-	        "unix:/run/r.sock"},
-	    {"empty unix path means TCP", {.host = "redis", .unix_path = ""},
-	        "redis:6379"},
+		{ "defaults", { 0 }, "127.0.0.1:6379" },
+		{ "IPv6 host in brackets", { .host = "::1", .port = 7000 },
+		    "[::1]:7000" },
+		{ "unix socket wins over host and port",
+		    { .host = "h", .port = 1, .unix_path = "/run/r.sock" },
+		    "unix:/run/r.sock" },
+		{ "empty unix path means TCP",
+		    { .host = "redis", .unix_path = "" }, "redis:6379" },
 	};
 	struct rk_redis *r;
 	struct rk_buf key;
@@ -324,7 +325,7 @@ test_opts_valid(void)
 		    cases[i].name);
 		rk_redis_free(r);
 	}
-	r = rk_redis_new(&(struct rk_redis_opts){.prefix = "rk:"}, NULL);
+	r = rk_redis_new(&(struct rk_redis_opts){ .prefix = "rk:" }, NULL);
 	rk_buf_init(&key);
 	is_str(rk_redis_key(r, &key, "rate:%s:%d", "a.example", 3),
 	    "rk:rate:a.example:3", "key: prefix and formatted suffix");
@@ -343,14 +344,14 @@ test_ratelimit(void)
 		bool allow;
 		unsigned long suppressed;
 	} steps[] = {
-	    {0, true, 0},
-	    {1, false, 0},
-	    {999, false, 0},
-	    {1000, true, 2},
-	    {1500, false, 0},
-	    {7000, true, 1},
-	    {7001, false, 0},
-	    {8000, true, 1},
+		{ 0, true, 0 },
+		{ 1, false, 0 },
+		{ 999, false, 0 },
+		{ 1000, true, 2 },
+		{ 1500, false, 0 },
+		{ 7000, true, 1 },
+		{ 7001, false, 0 },
+		{ 8000, true, 1 },
 	};
 	struct rk_ratelimit rl;
 	bool good = true;
@@ -377,9 +378,9 @@ test_script_sha(void)
 		const char *source;
 		const char *sha1;
 	} cases[] = {
-	    {"return 1", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"},
-	    {"return redis.call('INCRBY', KEYS[1], ARGV[1])",
-	        "8cd00688c05c46bde4a2e60658ef20a2e5c0b248"},
+		{ "return 1", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db" },
+		{ "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+		    "8cd00688c05c46bde4a2e60658ef20a2e5c0b248" },
 	};
 	struct rk_redis_script s;
 
@@ -396,7 +397,7 @@ backoff_step(
     struct rk_redis *r, const char *what, bool attempt, uint64_t retry_in)
 {
 	struct rk_redis_stats before, after;
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep;
 	bool good;
 
@@ -416,14 +417,14 @@ backoff_step(
 static void
 test_backoff(void)
 {
-	static const unsigned waits[] = {
-	    100, 200, 400, 800, 1600, 3200, 5000, 5000};
-	struct fake_clock clk = {1000};
-	struct rk_redis_opts o = {.port = free_port(),
-	    .clock = fake_clock_read,
-	    .clock_arg = &clk,
-	    .log_interval_ms = 10000};
-	struct log_capture lc = {0};
+	static const unsigned waits[] = { 100, 200, 400, 800, 1600, 3200, 5000,
+		5000 };
+	struct fake_clock clk = { 1000 };
+	struct rk_redis_opts o = { .port = free_port(),
+		.clock = fake_clock_read,
+		.clock_arg = &clk,
+		.log_interval_ms = 10000 };
+	struct log_capture lc = { 0 };
 	struct rk_redis *r = redis_open(&o);
 	char what[64];
 
@@ -456,11 +457,11 @@ static void
 test_tcp(const struct server *s)
 {
 	struct rk_redis *r = redis_open(
-	    &(struct rk_redis_opts){.port = s->port, .prefix = "t:"});
-	const char *argv[] = {"SET", "t:bin", "a\0b c"};
-	const size_t argvlen[] = {3, 5, 5};
+	    &(struct rk_redis_opts){ .port = s->port, .prefix = "t:" });
+	const char *argv[] = { "SET", "t:bin", "a\0b c" };
+	const size_t argvlen[] = { 3, 5, 5 };
 	struct rk_redis_stats st;
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep;
 
 	ok(reply_is(r, "OK", "SET t:s %s", "hello world"), "tcp: SET");
@@ -491,10 +492,10 @@ test_unix(const struct server *s)
 {
 	/* Host and port lead nowhere: only the socket can answer. */
 	struct rk_redis *r =
-	    redis_open(&(struct rk_redis_opts){.host = "192.0.2.1",
+	    redis_open(&(struct rk_redis_opts){ .host = "192.0.2.1",
 	        .port = 1,
 	        .unix_path = s->sock,
-	        .connect_timeout_ms = 200});
+	        .connect_timeout_ms = 200 });
 
 	ok(reply_is(r, "PONG", "PING", NULL), "unix: PING over the socket");
 	ok(reply_is(r, "OK", "SET u:k %s", "v") &&
@@ -506,14 +507,14 @@ test_unix(const struct server *s)
 static void
 test_select(const struct server *s)
 {
-	struct rk_redis *r3 =
-	    redis_open(&(struct rk_redis_opts){.port = s->port, .database = 3});
+	struct rk_redis *r3 = redis_open(
+	    &(struct rk_redis_opts){ .port = s->port, .database = 3 });
 	struct rk_redis *r0 =
-	    redis_open(&(struct rk_redis_opts){.port = s->port});
+	    redis_open(&(struct rk_redis_opts){ .port = s->port });
 	struct rk_redis *bad = redis_open(
-	    &(struct rk_redis_opts){.port = s->port, .database = 99});
-	struct log_capture lc = {0};
-	struct rk_err err = {""};
+	    &(struct rk_redis_opts){ .port = s->port, .database = 99 });
+	struct log_capture lc = { 0 };
+	struct rk_err err = { "" };
 	redisReply *rep;
 
 	rk_log_set_sink(capture_line, &lc);
@@ -538,14 +539,14 @@ static void
 test_auth(const struct server *s)
 {
 	char pw[] = "s3cret with space";
-	struct rk_redis_opts o = {.port = s->port, .password = pw};
+	struct rk_redis_opts o = { .port = s->port, .password = pw };
 	struct rk_redis *good = redis_open(&o);
 	struct rk_redis *wrong = redis_open(
-	    &(struct rk_redis_opts){.port = s->port, .password = "nope"});
+	    &(struct rk_redis_opts){ .port = s->port, .password = "nope" });
 	struct rk_redis *none =
-	    redis_open(&(struct rk_redis_opts){.port = s->port});
-	struct log_capture lc = {0};
-	struct rk_err err = {""};
+	    redis_open(&(struct rk_redis_opts){ .port = s->port });
+	struct log_capture lc = { 0 };
+	struct rk_err err = { "" };
 	redisReply *rep;
 
 	rk_log_set_sink(capture_line, &lc);
@@ -575,9 +576,9 @@ static bool
 eval_is(struct rk_redis *r, const struct rk_redis_script *sc, long long want,
     uint64_t want_loads)
 {
-	const char *keys[] = {"ev:n"}, *args[] = {"5"};
+	const char *keys[] = { "ev:n" }, *args[] = { "5" };
 	struct rk_redis_stats st;
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep = rk_redis_eval(r, &err, sc, 1, keys, 1, args);
 	bool good = rep != NULL && rep->type == REDIS_REPLY_INTEGER &&
 	    rep->integer == want;
@@ -593,9 +594,9 @@ static void
 test_eval(const struct server *s)
 {
 	struct rk_redis *r =
-	    redis_open(&(struct rk_redis_opts){.port = s->port});
+	    redis_open(&(struct rk_redis_opts){ .port = s->port });
 	struct rk_redis_script sc, bad;
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep;
 
 	rk_redis_script_init(
@@ -618,14 +619,15 @@ test_eval(const struct server *s)
 static void
 test_timeout(const struct server *s)
 {
-	struct fake_clock clk = {5000};
-	struct rk_redis *r = redis_open(&(struct rk_redis_opts){.port = s->port,
-	    .command_timeout_ms = 100,
-	    .clock = fake_clock_read,
-	    .clock_arg = &clk});
-	struct log_capture lc = {0};
+	struct fake_clock clk = { 5000 };
+	struct rk_redis *r =
+	    redis_open(&(struct rk_redis_opts){ .port = s->port,
+	        .command_timeout_ms = 100,
+	        .clock = fake_clock_read,
+	        .clock_arg = &clk });
+	struct log_capture lc = { 0 };
 	struct rk_redis_stats st;
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep;
 	uint64_t t0;
 
@@ -656,7 +658,7 @@ test_timeout(const struct server *s)
 static bool
 ping_fails(struct rk_redis *r, const char *want)
 {
-	struct rk_err err = {""};
+	struct rk_err err = { "" };
 	redisReply *rep = rk_redis_command(r, &err, "PING");
 
 	freeReplyObject(rep);
@@ -666,10 +668,10 @@ ping_fails(struct rk_redis *r, const char *want)
 static void
 test_outage(struct server *s)
 {
-	struct fake_clock clk = {1000};
+	struct fake_clock clk = { 1000 };
 	struct rk_redis *r = redis_open(&(struct rk_redis_opts){
-	    .port = s->port, .clock = fake_clock_read, .clock_arg = &clk});
-	struct log_capture lc = {0};
+	    .port = s->port, .clock = fake_clock_read, .clock_arg = &clk });
+	struct log_capture lc = { 0 };
 	struct rk_redis_stats st;
 	uint64_t t0;
 
@@ -706,7 +708,7 @@ static void
 test_idle_close(struct server *s)
 {
 	struct rk_redis *r =
-	    redis_open(&(struct rk_redis_opts){.port = s->port});
+	    redis_open(&(struct rk_redis_opts){ .port = s->port });
 	struct rk_redis_stats st;
 
 	ok(reply_is(r, "PONG", "PING", NULL), "idle close: connected");
