@@ -552,7 +552,10 @@ const char *rk_cfg_dkim_alg_name(int alg);
  * standard "-n" check (prints errors or "configuration OK").  Returns the
  * exit status: 0 or EX_CONFIG.
  */
-#define RK_CFG_DEFAULT_PATH "/etc/relaykit/relaykit.yaml"
+#ifndef RK_CONFDIR
+#define RK_CONFDIR "/etc/relaykit"
+#endif
+#define RK_CFG_DEFAULT_PATH RK_CONFDIR "/relaykit.yaml"
 int rk_cfg_check_main(const char *path, FILE *out, FILE *err);
 
 #endif
