@@ -16,10 +16,9 @@
 #include <string.h>
 
 #include "rk_cidr.h"
+#include "fuzz.h"
 
 #define INPUT_MAX 8192
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 require(int cond, const char *what)
@@ -152,13 +151,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rk_ip ip;
 	char *s, *nl;
 
-	if (size > INPUT_MAX)
+	if ((s = fuzz_cstr(data, size, INPUT_MAX)) == NULL)
 		return 0;
-	s = malloc(size + 1);
-	if (s == NULL)
-		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	nl = strchr(s, '\n');
 	if (nl != NULL)
 		*nl++ = '\0';

@@ -15,10 +15,9 @@
 #include <string.h>
 
 #include "rk_parse.h"
+#include "fuzz.h"
 
 #define INPUT_MAX 8192
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 require(int cond, const char *what, const char *in)
@@ -131,13 +130,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
 
-	if (size > INPUT_MAX)
+	if ((s = fuzz_cstr(data, size, INPUT_MAX)) == NULL)
 		return 0;
-	s = malloc(size + 1);
-	if (s == NULL)
-		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	fuzz_rate(s);
 	fuzz_duration(s);
 	fuzz_endpoint(s);
