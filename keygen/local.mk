@@ -1,0 +1,1 @@
+# keygen: see Makefile.am for the conventions.

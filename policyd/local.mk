@@ -1,0 +1,1 @@
+# policyd: see Makefile.am for the conventions.

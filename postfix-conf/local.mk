@@ -1,0 +1,1 @@
+# postfix-conf: see Makefile.am for the conventions.

@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+# t/integ/lib.sh: the shell harness every integration test sources.
+#
+# A test gets its own temp dir ($T), free loopback ports, and servers it
+# starts itself (Redis, a private Postfix instance, a capturing sink, our
+# daemons), all stopped by PID when it exits.  Output is TAP.  Nothing
+# listens on or talks to anything but 127.0.0.1.
+#
+#   . "$top_srcdir/t/integ/lib.sh"
+#   need postfix swaks          # skip_all with the reason when missing
+#   port=$(free_port); start_sink "$port"
+#   pf_start 25 "relayhost = [127.0.0.1]:$port"
+#   ok "message delivered" wait_for "sink_count -ge 1"
+#   done_testing
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-.}
+top_builddir=$(cd "$top_builddir" && pwd)
+PY=/usr/bin/python3
+
+_tap_n=0 _tap_fail=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-integ.XXXXXX")
+chmod 755 "$T"
+_pids=""
+_pf_dirs=""
+
+diag() { printf '# %s\n' "$*"; }
+
+# ok NAME CMD...: one test point, passing when CMD succeeds.
+ok() {
+	local name=$1; shift
+	_tap_n=$((_tap_n + 1))
+	if "$@"; then printf 'ok %d - %s\n' $_tap_n "$name"
+	else printf 'not ok %d - %s\n' $_tap_n "$name"; _tap_fail=$((_tap_fail + 1)); fi
+}
+# is GOT WANT NAME
+is() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = "$2" ]; then printf 'ok %d - %s\n' $_tap_n "$3"
+	else printf 'not ok %d - %s\n#   got:  "%s"\n#   want: "%s"\n' $_tap_n "$3" "$1" "$2"
+		_tap_fail=$((_tap_fail + 1)); fi
+}
+# like TEXT REGEX NAME (grep -E)
+like() {
+	_tap_n=$((_tap_n + 1))
+	if printf '%s\n' "$1" | grep -qE -- "$2"; then printf 'ok %d - %s\n' $_tap_n "$3"
+	else printf 'not ok %d - %s\n#   got:  "%s"\n#   want: /%s/\n' $_tap_n "$3" \
+		"$(printf '%s' "$1" | head -c 2000)" "$2"; _tap_fail=$((_tap_fail + 1)); fi
+}
+skip() { _tap_n=$((_tap_n + 1)); printf 'ok %d # SKIP %s\n' $_tap_n "$*"; }
+skip_all() { printf '1..0 # SKIP %s\n' "$*"; exit 0; }
+done_testing() { printf '1..%d\n' $_tap_n; [ $_tap_fail -eq 0 ]; }
+
+# need CMD...: skip the whole test unless every command is there.
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
+	done
+}
+
+_cleanup() {
+	local d p
+	for d in $_pf_dirs; do
+		postfix -c "$d/etc" stop >/dev/null 2>&1 || true
+	done
+	for p in $_pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.2
+	for p in $_pids; do kill -9 "$p" 2>/dev/null || true; done
+	if [ "${RK_KEEP_TMP:-}" ]; then diag "kept $T"; else rm -rf "$T"; fi
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM
+
+# track PID: stopped at exit.
+track() { _pids="$_pids $1"; }
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for "TEST EXPR" [SECONDS]: polls a shell condition every 0.1 s.
+wait_for() {
+	local cond=$1 limit=${2:-20} i=0
+	while [ $i -lt $((limit * 10)) ]; do
+		eval "$cond" && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_redis PORT: a private redis-server; sets REDIS_PID.
+start_redis() {
+	local port=$1 dir=$T/redis-$1
+	mkdir -p "$dir"
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$dir" --daemonize no --logfile "$dir/log" &
+	REDIS_PID=$!
+	track $REDIS_PID
+	wait_for "redis-cli -p $port ping >/dev/null 2>&1" 10
+}
+
+# start_sink PORT: the capturing SMTP sink, messages in $T/sink/N.eml.
+SINK=$T/sink
+start_sink() {
+	mkdir -p "$SINK"
+	$PY "$top_srcdir/t/integ/sink.py" "$1" "$SINK" >"$T/sink.log" 2>&1 &
+	SINK_PID=$!
+	track $SINK_PID
+	wait_for "port_open $1" 10
+}
+sink_count() { ls "$SINK"/*.eml 2>/dev/null | wc -l; }
+
+# pf_start NAME PORT [MAIN.CF LINES...]: a private Postfix instance in
+# $T/pf-NAME (config, queue, log), smtpd on 127.0.0.1:PORT, mail for any
+# domain relayed to RELAYHOST if set.  Sets PF=$T/pf-NAME.
+pf_start() {
+	local name=$1 port=$2; shift 2
+	PF=$T/pf-$name
+	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
+	chown postfix "$PF/data"
+	cat >"$PF/etc/main.cf" <<-CF
+		compatibility_level = 3.6
+		queue_directory = $PF/queue
+		data_directory = $PF/data
+		mail_owner = postfix
+		setgid_group = postdrop
+		myhostname = relay.test
+		mydomain = relay.test
+		myorigin = relay.test
+		mydestination =
+		inet_interfaces = 127.0.0.1
+		inet_protocols = ipv4
+		mynetworks = 127.0.0.0/8
+		smtp_dns_support_level = disabled
+		smtpd_peername_lookup = no
+		smtp_host_lookup = native
+		smtpd_banner = \$myhostname ESMTP
+		alias_maps =
+		alias_database =
+		local_recipient_maps =
+		biff = no
+		maillog_file_prefixes = $PF
+		maillog_file = $PF/maillog
+		smtp_tls_security_level = none
+		smtpd_tls_security_level = none
+		queue_run_delay = 1s
+		minimal_backoff_time = 1s
+		maximal_backoff_time = 2s
+		delay_warning_time = 0
+		smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+	CF
+	for line in "$@"; do printf '%s\n' "$line" >>"$PF/etc/main.cf"; done
+	sed -e 's/^\(\S*\s\+\S\+\s\+\S\+\s\+\S\+\s\+\)y/\1n/' \
+		-e "s/^smtp\(\s\+\)inet/127.0.0.1:$port\1inet/" \
+		/usr/share/postfix/master.cf.dist >"$PF/etc/master.cf"
+	postfix -c "$PF/etc" start >"$PF/start.log" 2>&1 ||
+		{ cat "$PF/start.log" | sed 's/^/# /'; return 1; }
+	_pf_dirs="$_pf_dirs $PF"
+	wait_for "port_open $port" 20
+}
+pf_log() { cat "$PF/maillog" 2>/dev/null; }

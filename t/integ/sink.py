@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A capturing SMTP sink for relaykit's integration tests.
+
+Listens on 127.0.0.1:PORT and stands in for the internet: every message is
+stored byte for byte as DIR/N.eml, with its envelope in DIR/N.env
+("MAIL FROM:<...>" then one "RCPT TO:<...>" line per recipient).  A
+recipient whose local part starts with "defer" gets 451 4.7.1 and one
+starting with "reject" gets 550 5.1.1, so tests can provoke deferrals and
+bounces.  Runs until killed.
+"""
+import asyncio
+import os
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class Handler:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("defer"):
+            return "451 4.7.1 Try again later (test sink)"
+        if local.startswith("reject"):
+            return "550 5.1.1 No such user (test sink)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        base = os.path.join(self.outdir, "%d" % self.count)
+        with open(base + ".tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        with open(base + ".env", "w") as f:
+            f.write("MAIL FROM:<%s>\n" % envelope.mail_from)
+            for r in envelope.rcpt_tos:
+                f.write("RCPT TO:<%s>\n" % r)
+        os.rename(base + ".tmp", base + ".eml")
+        return "250 2.0.0 Ok: queued as sink%d" % self.count
+
+
+def main():
+    port, outdir = int(sys.argv[1]), sys.argv[2]
+    ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port,
+                     decode_data=False, data_size_limit=64 << 20,
+                     server_hostname="sink.test")
+    ctl.start()
+    print("ready", flush=True)
+    try:
+        asyncio.get_event_loop().run_forever()
+    finally:
+        ctl.stop()
+
+
+if __name__ == "__main__":
+    main()
