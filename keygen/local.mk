@@ -5,3 +5,4 @@ keygen_relaykit_keygen_SOURCES = keygen/keygen.c keygen/keygen.h \
 	keygen/kg_key.c keygen/kg_plan.c keygen/kg_txt.c
 keygen_relaykit_keygen_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) \
 	$(OPENSSL_CFLAGS)
+INTEG_TESTS += t/integ/keygen.t
