@@ -1,1 +1,13 @@
 # milter: see Makefile.am for the conventions.
+sbin_PROGRAMS += milter/relaykit-milter
+milter_relaykit_milter_SOURCES = milter/milter.c milter/milter.h \
+	milter/mlt_conn.c milter/mlt_dkim.c milter/mlt_dkim.h \
+	milter/mlt_http.c milter/mlt_keys.c milter/mlt_keys.h \
+	milter/mlt_sign.c
+milter_relaykit_milter_CPPFLAGS = $(AM_CPPFLAGS) $(MILTER_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+milter_relaykit_milter_LDADD = $(MILTER_LIBS) $(RK_LIBS)
+
+UNIT_TESTS += t/unit/mlt_dkim_test
+t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
+	milter/mlt_dkim.c milter/mlt_dkim.h

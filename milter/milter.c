@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relaykit-milter: DKIM signing (and, later, sender checks) for Postfix.
+ *
+ * main: options, config and keys, the metrics endpoint, then libmilter's
+ * loop on its own thread while this thread waits for signals: SIGHUP
+ * reloads config and keys (the old ones stay on any error), SIGTERM and
+ * SIGINT stop.  libmilter's own signal thread would stop the milter on
+ * SIGHUP; since Linux offers a process-wide signal to the main thread
+ * first and only this thread leaves the signals unblocked, they land here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "rk_cfg.h"
+#include "rk_log.h"
+#include "rk_mem.h"
+
+#include "milter.h"
+
+/* ---------------------------------------------------------------- state */
+
+static void
+add_name(struct mlt_state *st, const char *name)
+{
+	char *lc;
+
+	for (size_t i = 0; i < st->nhnames; i++)
+		if (rk_str_case_eq(st->hnames[i], name))
+			return;
+	lc = rk_strdup(name);
+	rk_str_lower(lc);
+	st->hnames =
+	    rk_reallocarray(st->hnames, st->nhnames + 1, sizeof(*st->hnames));
+	st->hnames[st->nhnames++] = lc;
+}
+
+struct mlt_state *
+mlt_state_new(struct rk_cfg *cfg, struct rk_err *err)
+{
+	struct mlt_state *st;
+	struct mlt_keys *keys = mlt_keys_load(cfg, err);
+
+	if (keys == NULL) {
+		rk_cfg_unref(cfg);
+		return NULL;
+	}
+	st = rk_calloc(1, sizeof(*st));
+	st->cfg = cfg;
+	st->keys = keys;
+	add_name(st, "from");
+	for (size_t i = 0; i < cfg->dkim.nheaders; i++)
+		add_name(st, cfg->dkim.headers[i]);
+	for (size_t i = 0; i < cfg->dkim.noversignHeaders; i++)
+		add_name(st, cfg->dkim.oversignHeaders[i]);
+	st->refs = 1;
+	return st;
+}
+
+struct mlt_state *
+mlt_state_ref(struct mlt_state *st)
+{
+	st->refs++;
+	return st;
+}
+
+void
+mlt_state_unref(struct mlt_state *st)
+{
+	if (st == NULL || --st->refs > 0)
+		return;
+	mlt_keys_free(st->keys);
+	for (size_t i = 0; i < st->nhnames; i++)
+		free(st->hnames[i]);
+	free(st->hnames);
+	rk_cfg_unref(st->cfg);
+	free(st);
+}
+
+struct mlt_state *
+mlt_server_state(struct mlt_server *srv)
+{
+	struct mlt_state *st;
+
+	pthread_mutex_lock(&srv->lock);
+	st = mlt_state_ref(srv->cur);
+	pthread_mutex_unlock(&srv->lock);
+	return st;
+}
+
+void
+mlt_server_swap(struct mlt_server *srv, struct mlt_state *st)
+{
+	struct mlt_state *old;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->cur;
+	srv->cur = st;
+	pthread_mutex_unlock(&srv->lock);
+	mlt_state_unref(old);
+}
+
+/* ------------------------------------------------------------- loading */
+
+static struct rk_cfg *
+load_cfg(const char *path)
+{
+	struct rk_cfg_diag diag;
+	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+
+	if (cfg != NULL)
+		return cfg;
+	for (size_t i = 0; i < diag.n; i++)
+		rk_log_warnx("%s", diag.msgs[i]);
+	rk_log_warnx("%s: %zu error%s", path, diag.n, diag.n == 1 ? "" : "s");
+	rk_cfg_diag_free(&diag);
+	return NULL;
+}
+
+static struct mlt_state *
+load_state(const char *path)
+{
+	struct rk_cfg *cfg = load_cfg(path);
+	struct mlt_state *st;
+	struct rk_err err;
+
+	if (cfg == NULL)
+		return NULL;
+	if ((st = mlt_state_new(cfg, &err)) == NULL)
+		rk_log_warnx("%s: %s", path, err.msg);
+	return st;
+}
+
+static void
+reload(struct mlt_server *srv)
+{
+	struct mlt_state *st = load_state(srv->cfgpath);
+
+	if (st == NULL) {
+		rk_log_warnx("action=reload result=failed: keeping the "
+		             "previous configuration and keys");
+		rk_metric_inc(srv->m.reloads, RK_LABELS("failed"));
+		return;
+	}
+	mlt_server_swap(srv, st);
+	rk_log_info("action=reload result=ok");
+	rk_metric_inc(srv->m.reloads, RK_LABELS("ok"));
+}
+
+static void
+metrics_init(struct mlt_metrics *m)
+{
+	m->reg = rk_metrics_new();
+	m->messages =
+	    rk_metrics_counter(m->reg, "relaykit_milter_messages_total",
+	        "Messages by outcome.", 1, (const char *[]){ "result" });
+	m->unsigned_ =
+	    rk_metrics_counter(m->reg, "relaykit_milter_unsigned_total",
+	        "Messages not signed (passed or refused), by reason.", 1,
+	        (const char *[]){ "reason" });
+	m->signatures =
+	    rk_metrics_counter(m->reg, "relaykit_milter_signatures_total",
+	        "DKIM-Signature fields added, by algorithm.", 1,
+	        (const char *[]){ "algorithm" });
+	m->eom_seconds =
+	    rk_metrics_histogram(m->reg, "relaykit_milter_eom_seconds",
+	        "Time spent at end of message (signing).", 0, NULL, 0, NULL);
+	m->reloads = rk_metrics_counter(m->reg, "relaykit_milter_reloads_total",
+	    "SIGHUP reloads by result.", 1, (const char *[]){ "result" });
+}
+
+/* ---------------------------------------------------------------- run */
+
+struct runner {
+	int pipe[2]; /* signal handler and milter thread wake main */
+	_Atomic int status;
+	_Atomic bool done;
+};
+
+static struct runner *runner_sig; /* for the signal handler only */
+static volatile sig_atomic_t got_hup, got_term;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+	if (write(runner_sig->pipe[1], &c, 1) < 0) {
+		/* full pipe: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+static void *
+milter_thread(void *arg)
+{
+	struct runner *r = arg;
+	char c = 0;
+
+	r->status = smfi_main() == MI_SUCCESS ? 0 : EX_UNAVAILABLE;
+	r->done = true;
+	if (write(r->pipe[1], &c, 1) < 0) {
+		/* main notices done at its next wake-up */
+	}
+	return NULL;
+}
+
+static int
+milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
+{
+	char conn[512];
+	const struct rk_endpoint *ep = &cfg->milter.listen;
+
+	if (ep->kind == RK_EP_UNIX)
+		snprintf(conn, sizeof(conn), "unix:%s", ep->path);
+	else
+		snprintf(conn, sizeof(conn), "inet%s:%u@%s",
+		    strchr(ep->host, ':') ? "6" : "", ep->port, ep->host);
+	if (mlt_conn_register(srv) != 0 || smfi_setconn(conn) != MI_SUCCESS ||
+	    smfi_settimeout((int)(cfg->milter.timeout / 1000)) != MI_SUCCESS ||
+	    smfi_opensocket(true) != MI_SUCCESS) {
+		rk_log_warnx("cannot listen on %s", conn);
+		return -1;
+	}
+	rk_log_info("action=start listen=%s", conn);
+	return 0;
+}
+
+static void
+signals_install(struct runner *r)
+{
+	struct sigaction sa;
+
+	runner_sig = r;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Starts libmilter on its thread with the signals blocked there. */
+static int
+run(struct mlt_server *srv)
+{
+	struct runner r = { .status = 0 };
+	sigset_t set, old;
+	pthread_t t;
+
+	if (pipe2(r.pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		rk_log_fatal("pipe");
+	signals_install(&r);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (pthread_create(&t, NULL, milter_thread, &r) != 0)
+		rk_log_fatal("pthread_create");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (!r.done) {
+		struct pollfd p = { .fd = r.pipe[0], .events = POLLIN };
+		char buf[64];
+
+		if (poll(&p, 1, 1000) > 0)
+			while (read(r.pipe[0], buf, sizeof(buf)) > 0)
+				;
+		if (got_hup) {
+			got_hup = 0;
+			reload(srv);
+		}
+		if (got_term) {
+			got_term = 0;
+			rk_log_info("action=stop");
+			smfi_stop();
+		}
+	}
+	pthread_join(t, NULL);
+	close(r.pipe[0]);
+	close(r.pipe[1]);
+	return r.status;
+}
+
+/* -------------------------------------------------------------- main */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: relaykit-milter [-fnV] [-c file]\n"
+	    "  -c file  configuration (default %s)\n"
+	    "  -f       stay in the foreground, log to standard error\n"
+	    "  -n       check configuration and keys, then exit\n"
+	    "  -V       print the version and exit\n"
+	    "  -h       this help\n",
+	    RK_CFG_DEFAULT_PATH);
+}
+
+/* -n: the shared config check, then every key. */
+static int
+check_main(const char *path)
+{
+	struct mlt_state *st;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int rc;
+
+	if (mem == NULL)
+		return EX_OSERR;
+	rc = rk_cfg_check_main(path, mem, stderr);
+	fclose(mem);
+	if (rc == 0) {
+		if ((st = load_state(path)) == NULL)
+			rc = EX_CONFIG;
+		mlt_state_unref(st);
+	}
+	if (rc == 0)
+		fputs(text, stdout);
+	free(text);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = RK_CFG_DEFAULT_PATH;
+	bool check = false, fg = false;
+	struct mlt_server srv;
+	struct mlt_http *http = NULL;
+	struct rk_err err;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("relaykit-milter %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	rk_log_open("relaykit-milter", RK_LOG_STDERR, RK_LOG_INFO);
+	rk_log_fatal_status(EX_CONFIG);
+	if (check)
+		return check_main(path);
+	memset(&srv, 0, sizeof(srv));
+	pthread_mutex_init(&srv.lock, NULL);
+	srv.cfgpath = path;
+	if ((srv.cur = load_state(path)) == NULL)
+		return EX_CONFIG;
+	rk_log_open("relaykit-milter",
+	    fg ? RK_LOG_STDERR
+	       : (enum rk_log_dest)srv.cur->cfg->log.destination,
+	    (enum rk_log_level)srv.cur->cfg->log.level);
+	metrics_init(&srv.m);
+	if (srv.cur->cfg->metrics.enabled &&
+	    (http = mlt_http_start(srv.m.reg, srv.cur->cfg->metrics.address,
+	         (int)srv.cur->cfg->metrics.milterPort, &err)) == NULL)
+		rk_log_fatalx("%s", err.msg);
+	if (milter_setup(srv.cur->cfg, &srv) != 0)
+		rc = EX_UNAVAILABLE;
+	else
+		rc = run(&srv);
+	mlt_http_stop(http);
+	mlt_state_unref(srv.cur);
+	rk_metrics_free(srv.m.reg);
+	pthread_mutex_destroy(&srv.lock);
+	return rc;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mlt_conn: the libmilter callbacks.  A connection context lives from
+ * negotiate to close; a message context from MAIL FROM to end of message
+ * (or abort, or an early verdict) and holds a reference to the state it
+ * started with.  Each message runs through the checks in order; once
+ * every check is done with it the milter accepts it, so Postfix stops
+ * sending its body.
+ *
+ * libmilter's callbacks carry no user pointer but the per-connection
+ * private data, so the server is reached through one file-scope pointer
+ * set once before smfi_main and never written again.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "rk_log.h"
+#include "rk_mem.h"
+
+#include "milter.h"
+
+static struct mlt_server *server; /* set before smfi_main, then read-only */
+
+/* The pipeline, in order.  Issue 3 adds sender validation before dkim. */
+static const struct mlt_check *const checks[] = { &mlt_check_dkim };
+#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+
+/* Total header bytes a message may keep; past it, it goes unsigned. */
+#define MSG_HEADER_CAP (4u << 20)
+
+static struct mlt_conn *
+conn_get(SMFICTX *ctx)
+{
+	struct mlt_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = rk_calloc(1, sizeof(*c));
+		c->srv = server;
+		smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static void
+msg_free(struct mlt_conn *c)
+{
+	struct mlt_msg *m = c->msg;
+
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < NCHECKS; i++)
+		if (checks[i]->free != NULL)
+			checks[i]->free(m);
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		free(m->hdrs[i].name);
+		free(m->hdrs[i].value);
+	}
+	free(m->hdrs);
+	mlt_state_unref(m->st);
+	free(m);
+	c->msg = NULL;
+}
+
+static void
+queue_id(SMFICTX *ctx, struct mlt_msg *m)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	if (q != NULL && m->queue_id[0] == '\0')
+		snprintf(m->queue_id, sizeof(m->queue_id), "%s", q);
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	/* No replies to headers and body chunks save a round trip each;
+	   the steps no check uses are not sent at all. */
+	unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY |
+	    SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	(void)f2;
+	(void)f3;
+	if (!(f0 & SMFIF_ADDHDRS))
+		return SMFIS_REJECT;
+	*pf0 = SMFIF_ADDHDRS;
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	c->pflags = *pf1;
+	if (!(c->pflags & SMFIP_HDR_LEADSPC))
+		rk_log_warnx("the MTA does not offer SMFIP_HDR_LEADSPC: "
+		             "simple header canonicalization may not verify");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	(void)host;
+	(void)sa;
+	conn_get(ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	struct mlt_msg *m;
+
+	(void)argv;
+	msg_free(c);
+	m = c->msg = rk_calloc(1, sizeof(*m));
+	m->srv = c->srv;
+	m->st = mlt_server_state(c->srv);
+	m->leadspc = (c->pflags & SMFIP_HDR_LEADSPC) != 0;
+	queue_id(ctx, m);
+	return SMFIS_CONTINUE;
+}
+
+static bool
+wanted(const struct mlt_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nhnames; i++)
+		if (rk_str_case_eq(st->hnames[i], name))
+			return true;
+	return false;
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	struct mlt_msg *m = c->msg;
+	sfsistat ok =
+	    (c->pflags & SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	size_t vlen = strlen(value);
+	struct mlt_hdr *h;
+
+	if (m == NULL)
+		return ok;
+	if (rk_str_case_eq(name, "From"))
+		m->nfrom++;
+	if (!wanted(m->st, name) || m->htoo_large)
+		return ok;
+	m->hbytes += strlen(name) + vlen;
+	if (m->hbytes > MSG_HEADER_CAP || vlen > MLT_HDR_MAX) {
+		m->htoo_large = true;
+		return ok;
+	}
+	m->hdrs = rk_reallocarray(m->hdrs, m->nhdrs + 1, sizeof(*m->hdrs));
+	h = &m->hdrs[m->nhdrs++];
+	h->name = rk_strdup(name);
+	h->value = rk_memdup0(value, vlen);
+	h->vlen = vlen;
+	return ok;
+}
+
+static sfsistat
+verdict(SMFICTX *ctx, struct mlt_conn *c, enum mlt_verdict v)
+{
+	struct mlt_msg *m = c->msg;
+
+	if (v == MLT_REJECT)
+		smfi_setreply(
+		    ctx, m->reply.code, m->reply.xcode, m->reply.text);
+	msg_free(c);
+	return v == MLT_REJECT  ? SMFIS_REJECT
+	    : v == MLT_TEMPFAIL ? SMFIS_TEMPFAIL
+	                        : SMFIS_ACCEPT;
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	struct mlt_msg *m = c->msg;
+	bool more = false;
+
+	if (m == NULL)
+		return SMFIS_ACCEPT;
+	queue_id(ctx, m);
+	for (size_t i = 0; i < NCHECKS; i++) {
+		enum mlt_verdict v =
+		    checks[i]->eoh ? checks[i]->eoh(m) : MLT_CONTINUE;
+
+		if (v == MLT_REJECT || v == MLT_TEMPFAIL)
+			return verdict(ctx, c, v);
+		more |= v == MLT_CONTINUE;
+	}
+	return more ? SMFIS_CONTINUE : verdict(ctx, c, MLT_DONE);
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct mlt_conn *c = conn_get(ctx);
+
+	if (c->msg != NULL)
+		for (size_t i = 0; i < NCHECKS; i++)
+			if (checks[i]->body != NULL)
+				checks[i]->body(c->msg, p, n);
+	return (c->pflags & SMFIP_NR_BODY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	struct mlt_msg *m = c->msg;
+	double t0 = now_s();
+	enum mlt_verdict v = MLT_DONE;
+
+	if (m == NULL)
+		return SMFIS_ACCEPT;
+	queue_id(ctx, m);
+	for (size_t i = 0; i < NCHECKS && v == MLT_DONE; i++)
+		if (checks[i]->eom != NULL)
+			v = checks[i]->eom(m, ctx);
+	rk_metric_observe(c->srv->m.eom_seconds, now_s() - t0, NULL);
+	return verdict(ctx, c, v);
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	msg_free(conn_get(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct mlt_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		msg_free(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int
+mlt_conn_register(struct mlt_server *srv)
+{
+	struct smfiDesc desc = {
+		.xxfi_name = "relaykit-milter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_connect = cb_connect,
+		.xxfi_envfrom = cb_envfrom,
+		.xxfi_header = cb_header,
+		.xxfi_eoh = cb_eoh,
+		.xxfi_body = cb_body,
+		.xxfi_eom = cb_eom,
+		.xxfi_abort = cb_abort,
+		.xxfi_close = cb_close,
+		.xxfi_negotiate = cb_negotiate,
+	};
+
+	server = srv;
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}
