@@ -298,6 +298,12 @@ kg --all -c conf/ro.yaml
 is "$RC" 73 "--all: a key path that is not a file exits 73"
 like "$ERR" 'mail.pem: exists and is not a file' "... and names it"
 
+# --all with signing off: no keys are needed, none are made.
+printf 'mail:\n  domains:\n    - name: off.example\ndkim:\n  enabled: false\n  keyDir: off\n' >conf/off.yaml
+kg --all -c conf/off.yaml
+is "$RC" 0 "--all with dkim.enabled false succeeds"
+ok "... and creates nothing" test ! -e conf/off
+
 # ------------------------------------------------------- config errors
 cat >conf/bad.yaml <<-'EOF'
 	mail:
