@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pc_desired: the Postfix settings relaykit.yaml implies.  Restrictions are
+ * always written in the one order that cannot relay for strangers:
+ * permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination,
+ * with the policy service first among the recipient restrictions so that
+ * it sees every accepted recipient, including trusted clients'.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rk_mem.h"
+#include "pc.h"
+
+#define RELAY_RESTRICTIONS                                                     \
+	"permit_mynetworks, permit_sasl_authenticated, "                       \
+	"reject_unauth_destination"
+
+static void want(struct pc_list *w, const char *name, const char *fmt, ...)
+    RK_PRINTF(3, 4);
+
+static void
+want(struct pc_list *w, const char *name, const char *fmt, ...)
+{
+	struct rk_buf b;
+	va_list ap;
+
+	rk_buf_init(&b);
+	va_start(ap, fmt);
+	rk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	pc_list_add(w, PC_MAIN, name, b.data);
+	rk_buf_free(&b);
+}
+
+static void
+want_service(struct pc_list *w, const char *key, const char *entry)
+{
+	char *norm = pc_normalize(entry);
+
+	pc_list_add(w, PC_MASTER, key, norm);
+	free(norm);
+}
+
+/* Postfix's notation for a network: IPv6 in brackets. */
+static void
+want_mynetworks(struct pc_list *w, const struct rk_cfg_mail *m)
+{
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	for (size_t i = 0; i < m->ntrustedNetworks; i++) {
+		char net[64], *slash;
+
+		rk_cidr_format(&m->trustedNetworks[i], net, sizeof(net));
+		if (i > 0)
+			rk_buf_puts(&b, ", ");
+		slash = strchr(net, '/');
+		if (m->trustedNetworks[i].ip.family == AF_INET6 && slash) {
+			*slash = '\0';
+			rk_buf_printf(&b, "[%s]/%s", net, slash + 1);
+		} else {
+			rk_buf_puts(&b, net);
+		}
+	}
+	pc_list_add(w, PC_MAIN, "mynetworks", b.data ? b.data : "");
+	rk_buf_free(&b);
+}
+
+/*
+ * How smtpd reaches one of our sockets.  A chrooted smtpd sees only the
+ * queue directory, so a unix socket must live there and be named
+ * relative to it (as Debian does for OpenDKIM).
+ */
+static int
+endpoint(const struct pc_ctx *ctx, const struct rk_endpoint *ep, char *buf,
+    size_t n, const char *what, struct rk_err *err)
+{
+	size_t ql = strlen(ctx->queuedir);
+
+	if (ep->kind == RK_EP_INET) {
+		rk_endpoint_format(ep, buf, n);
+		return 0;
+	}
+	if (!ctx->smtpd_chroot) {
+		snprintf(buf, n, "unix:%s", ep->path);
+		return 0;
+	}
+	if (strncmp(ep->path, ctx->queuedir, ql) == 0 && ep->path[ql] == '/') {
+		snprintf(buf, n, "unix:%s", ep->path + ql + 1);
+		return 0;
+	}
+	return rk_err_set(err,
+	    "%s socket %s is outside the chroot of Postfix's smtpd (%s): "
+	    "put it under %s or run smtp without chroot in master.cf",
+	    what, ep->path, ctx->queuedir, ctx->queuedir);
+}
+
+static int
+want_policy(struct pc_ctx *ctx, struct pc_list *w, struct rk_buf *policy,
+    struct rk_err *err)
+{
+	const struct rk_cfg *c = ctx->cfg;
+	char ep[512], t[32];
+
+	if (!c->rateLimit.enabled &&
+	    !(c->auth.enabled && c->auth.constrainSender))
+		return 0;
+	if (c->policyd.nlisten == 0)
+		return rk_err_set(err, "policyd.listen is empty");
+	if (endpoint(
+	        ctx, &c->policyd.listen[0], ep, sizeof(ep), "policy", err) != 0)
+		return -1;
+	rk_buf_printf(policy,
+	    "check_policy_service { %s, timeout=%s, default_action=%s }", ep,
+	    rk_duration_format(c->policyd.requestTimeout, t, sizeof(t)),
+	    c->rateLimit.failMode == RK_FAIL_CLOSED ? "DEFER_IF_PERMIT"
+	                                            : "DUNNO");
+	want(w, "smtpd_end_of_data_restrictions", "%s", policy->data);
+	return 0;
+}
+
+static int
+want_milter(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg *c = ctx->cfg;
+	char ep[512];
+
+	if (!c->dkim.enabled && !c->senderValidation.enabled &&
+	    !c->inbound.bounce.enabled)
+		return 0;
+	if (endpoint(ctx, &c->milter.listen, ep, sizeof(ep), "milter", err))
+		return -1;
+	want(w, "smtpd_milters", "%s", ep);
+	want(w, "non_smtpd_milters", "%s", ep);
+	/* mail is never relayed unsigned or unchecked: 4xx when it is down */
+	want(w, "milter_default_action", "tempfail");
+	want(w, "milter_protocol", "6");
+	return 0;
+}
+
+static int
+want_relay(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg_relay *r = &ctx->cfg->mail.relay;
+	struct rk_buf text, path;
+	int rc = 0;
+
+	if (!r->enabled)
+		return 0;
+	want(w, "relayhost", "[%s]:%lld", r->host, (long long)r->port);
+	want(w, "smtp_tls_security_level", r->tls ? "encrypt" : "may");
+	if (!r->auth.enabled)
+		return 0;
+	rk_buf_init(&text);
+	rk_buf_init(&path);
+	rk_buf_printf(&path, "%s/sasl_passwd", ctx->files);
+	rk_buf_printf(&text, "[%s]:%lld %s:%s\n", r->host, (long long)r->port,
+	    r->auth.username, r->auth.password);
+	want(w, "smtp_sasl_auth_enable", "yes");
+	want(w, "smtp_sasl_password_maps", "$default_database_type:%s",
+	    path.data);
+	want(w, "smtp_sasl_security_options", "noanonymous");
+	want(w, "smtp_sasl_tls_security_options", "noanonymous");
+	if (!ctx->dry_run &&
+	    (pc_write_file(path.data, text.data, 0600, err) != 0 ||
+	        pc_postmap(ctx, path.data, err) != 0))
+		rc = -1;
+	rk_memzero(text.data, text.len);
+	rk_buf_free(&text);
+	rk_buf_free(&path);
+	return rc;
+}
+
+static int
+readable(const char *path, const char *what, struct rk_err *err)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	return rk_err_set(
+	    err, "TLS %s %s is unreadable: %s", what, path, strerror(errno));
+}
+
+static int
+want_tls(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg_tls *t = &ctx->cfg->mail.tls;
+	static const char *const levels[] = { "none", "may", "encrypt" };
+	struct rk_buf cert, key;
+	int rc = 0;
+
+	want(w, "smtpd_tls_security_level", "%s", levels[t->level]);
+	if (t->level == RK_TLS_NONE)
+		return 0;
+	rk_buf_init(&cert);
+	rk_buf_init(&key);
+	if (t->certFile != NULL && t->keyFile != NULL) {
+		rk_buf_puts(&cert, t->certFile);
+		rk_buf_puts(&key, t->keyFile);
+		if (readable(cert.data, "certificate", err) != 0 ||
+		    readable(key.data, "key", err) != 0)
+			rc = -1;
+	} else {
+		rk_buf_printf(&cert, "%s/tls-cert.pem", ctx->files);
+		rk_buf_printf(&key, "%s/tls-key.pem", ctx->files);
+		if (!ctx->dry_run && access(key.data, R_OK) != 0)
+			rc = pc_tls_selfsigned(ctx->cfg->mail.hostname
+			        ? ctx->cfg->mail.hostname
+			        : "localhost",
+			    cert.data, key.data, err);
+	}
+	want(w, "smtpd_tls_cert_file", "%s", cert.data);
+	want(w, "smtpd_tls_key_file", "%s", key.data);
+	want(w, "smtpd_tls_auth_only", "yes");
+	rk_buf_free(&cert);
+	rk_buf_free(&key);
+	return rc;
+}
+
+static void
+want_listeners(struct pc_ctx *ctx, struct pc_list *w)
+{
+	const struct rk_cfg_mail *m = &ctx->cfg->mail;
+
+	for (size_t i = 0; i < m->nlisteners; i++) {
+		const struct rk_cfg_listener *l = &m->listeners[i];
+		struct rk_buf name, entry, key;
+
+		rk_buf_init(&name);
+		rk_buf_init(&entry);
+		rk_buf_init(&key);
+		if (l->address[0] != '\0')
+			rk_buf_printf(&name,
+			    strchr(l->address, ':') ? "[%s]:%lld" : "%s:%lld",
+			    l->address, (long long)l->port);
+		else
+			rk_buf_printf(&name, "%lld", (long long)l->port);
+		rk_buf_printf(&entry, "%s inet n - n - - smtpd", name.data);
+		if (l->proxyProtocol)
+			rk_buf_puts(&entry,
+			    " -o smtpd_upstream_proxy_protocol=haproxy");
+		if (l->submission)
+			rk_buf_puts(&entry,
+			    " -o syslog_name=postfix/submission"
+			    " -o smtpd_tls_security_level=encrypt"
+			    " -o smtpd_sasl_auth_enable=yes"
+			    " -o smtpd_tls_auth_only=yes"
+			    " -o smtpd_relay_restrictions="
+			    "permit_sasl_authenticated,reject");
+		rk_buf_printf(&key, "%s/inet", name.data);
+		want_service(w, key.data, entry.data);
+		rk_buf_free(&name);
+		rk_buf_free(&entry);
+		rk_buf_free(&key);
+	}
+}
+
+/* "gmail.com" -> "rk_gmail_com": a transport and parameter prefix. */
+static char *
+transport_name(const char *domain)
+{
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	rk_buf_puts(&b, "rk_");
+	for (const char *p = domain; *p; p++)
+		rk_buf_putc(&b, (*p == '.' || *p == '-') ? '_' : *p);
+	return rk_buf_steal(&b);
+}
+
+/* Seconds between deliveries: the longer of delayMs and the rate's pace. */
+static uint64_t
+rate_delay_s(const struct rk_cfg_rl_domain *d)
+{
+	uint64_t ms = d->delay;
+
+	if (d->hasRate && d->rate.period_ms / d->rate.count > ms)
+		ms = d->rate.period_ms / d->rate.count;
+	return (ms + 999) / 1000;
+}
+
+static void
+want_domain(
+    struct pc_list *w, const struct rk_cfg_rl_domain *d, struct rk_buf *map)
+{
+	char *t = transport_name(d->name), key[300], param[300];
+	struct rk_buf entry;
+
+	rk_buf_init(&entry);
+	rk_buf_printf(&entry, "%s unix - - n - ", t);
+	if (d->maxConnections > 0)
+		rk_buf_printf(
+		    &entry, "%lld smtp", (long long)d->maxConnections);
+	else
+		rk_buf_puts(&entry, "- smtp");
+	if (d->maxPerConnection > 0)
+		rk_buf_printf(&entry,
+		    " -o smtp_connection_reuse_count_limit=%lld",
+		    (long long)d->maxPerConnection);
+	snprintf(key, sizeof(key), "%s/unix", t);
+	want_service(w, key, entry.data);
+	if (d->maxConnections > 0) {
+		snprintf(param, sizeof(param),
+		    "%s_destination_concurrency_limit", t);
+		want(w, param, "%lld", (long long)d->maxConnections);
+	}
+	snprintf(param, sizeof(param), "%s_destination_rate_delay", t);
+	want(w, param, "%llus", (unsigned long long)rate_delay_s(d));
+	rk_buf_printf(map, "%s %s:\n", d->name, t);
+	rk_buf_free(&entry);
+	free(t);
+}
+
+static int
+want_rate_limits(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg_rate_limit *rl = &ctx->cfg->rateLimit;
+	struct rk_buf map, path;
+	int rc = 0;
+
+	if (!rl->enabled)
+		return 0;
+	want(w, "default_destination_concurrency_limit", "%lld",
+	    (long long)rl->global.maxConnections);
+	want(w, "smtp_connection_reuse_count_limit", "%lld",
+	    (long long)rl->global.maxPerConnection);
+	want(w, "default_destination_rate_delay", "%llus",
+	    (unsigned long long)(rl->global.delayBetweenMessages + 999) / 1000);
+	rk_buf_init(&map);
+	rk_buf_init(&path);
+	for (size_t i = 0; i < rl->ndomains; i++)
+		if (rl->domains[i].enabled)
+			want_domain(w, &rl->domains[i], &map);
+	for (size_t i = 0; i < rl->ncustomDomains; i++)
+		if (rl->customDomains[i].enabled)
+			want_domain(w, &rl->customDomains[i], &map);
+	if (map.len > 0) {
+		rk_buf_printf(&path, "%s/transport", ctx->files);
+		want(w, "transport_maps", "$default_database_type:%s",
+		    path.data);
+		if (!ctx->dry_run &&
+		    (pc_write_file(path.data, map.data, 0644, err) != 0 ||
+		        pc_postmap(ctx, path.data, err) != 0))
+			rc = -1;
+	}
+	rk_buf_free(&map);
+	rk_buf_free(&path);
+	return rc;
+}
+
+int
+pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg_mail *m = &ctx->cfg->mail;
+	struct rk_buf policy;
+	int rc = -1;
+
+	rk_buf_init(&policy);
+	if (!ctx->dry_run && mkdir(ctx->files, 0755) != 0 && errno != EEXIST) {
+		rk_err_set(err, "mkdir %s: %s", ctx->files, strerror(errno));
+		goto out;
+	}
+	if (m->hostname != NULL)
+		want(w, "myhostname", "%s", m->hostname);
+	want(w, "smtpd_banner", "%s", m->banner);
+	want_mynetworks(w, m);
+	want(w, "message_size_limit", "%llu",
+	    (unsigned long long)m->maxMessageSize);
+	if (m->maxMessageSize == 0 || m->maxMessageSize > 51200000)
+		want(w, "mailbox_size_limit", "0");
+	if (want_policy(ctx, w, &policy, err) != 0 ||
+	    want_milter(ctx, w, err) != 0 || want_relay(ctx, w, err) != 0 ||
+	    want_tls(ctx, w, err) != 0 || want_rate_limits(ctx, w, err) != 0)
+		goto out;
+	want(w, "smtpd_relay_restrictions", RELAY_RESTRICTIONS);
+	want(w, "smtpd_recipient_restrictions", "%s%s" RELAY_RESTRICTIONS,
+	    policy.len ? policy.data : "", policy.len ? ", " : "");
+	want_listeners(ctx, w);
+	rc = 0;
+out:
+	rk_buf_free(&policy);
+	return rc;
+}
