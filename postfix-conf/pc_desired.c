@@ -156,6 +156,8 @@ want_relay(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 		return 0;
 	want(w, "relayhost", "[%s]:%lld", r->host, (long long)r->port);
 	want(w, "smtp_tls_security_level", r->tls ? "encrypt" : "may");
+	/* one log line per connection saying TLS was used, and how */
+	want(w, "smtp_tls_loglevel", "1");
 	if (!r->auth.enabled)
 		return 0;
 	rk_buf_init(&text);

@@ -163,3 +163,12 @@ pf_start() {
 	wait_for "port_open $port" 20
 }
 pf_log() { cat "$PF/maillog" 2>/dev/null; }
+
+# pf_apply YAML: relaykit-postconf applies YAML to the running instance,
+# which then reloads.
+pf_apply() {
+	"$top_builddir/postfix-conf/relaykit-postconf" -c "$1" -C "$PF/etc" \
+		>"$PF/postconf.out" 2>&1 || { sed 's/^/# /' "$PF/postconf.out"; return 1; }
+	postfix -c "$PF/etc" reload >/dev/null 2>&1
+	sleep 0.5
+}
