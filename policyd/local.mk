@@ -1,1 +1,28 @@
 # policyd: see Makefile.am for the conventions.
+sbin_PROGRAMS += policyd/relaykit-policyd
+policyd_relaykit_policyd_SOURCES = policyd/policyd.c policyd/policyd.h \
+	policyd/pd_request.c policyd/pd_policy.c policyd/pd_ratelimit.lua.h \
+	policyd/pd_redis.c policyd/pd_server.c policyd/pd_metrics.c
+policyd_relaykit_policyd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+policyd_relaykit_policyd_LDADD = $(RK_LIBS) $(EVENT_LIBS)
+dist_man_MANS += man/relaykit-policyd.8
+
+check_PROGRAMS += t/unit/pd_request_test
+TESTS += t/unit/pd_request_test
+t_unit_pd_request_test_SOURCES = t/unit/pd_request_test.c t/tap.h \
+	policyd/pd_request.c
+t_unit_pd_request_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd \
+	$(HIREDIS_CFLAGS)
+
+FUZZ_NAMES += policy
+check_PROGRAMS += t/fuzz/replay_policy
+TESTS += t/fuzz/replay_policy
+t_fuzz_replay_policy_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_policy.c \
+	policyd/pd_request.c
+t_fuzz_replay_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd \
+	-DFUZZ_NAME='"policy"'
+t/fuzz/fuzz_policy: FUZZ_EXTRA = policyd/pd_request.c
+t/fuzz/fuzz_policy: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
+t/fuzz/fuzz_policy: $(top_srcdir)/policyd/pd_request.c
+

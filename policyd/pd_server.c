@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pd_server: the policy listeners (unix and TCP) and their connections,
+ * on one libevent loop.
+ *
+ * Postfix keeps a policy connection open per smtpd process and sends one
+ * request at a time; a connection here handles one request at a time too
+ * (further pipelined bytes wait in its buffer, which stops reading at
+ * PD_REQUEST_MAX), so no connection can make another wait.
+ *
+ * Timeouts: policyd.idleTimeout between requests (the bufferevent's read
+ * timeout), policyd.requestTimeout from the first byte of a request to
+ * its last (a timer of its own, so trickling bytes do not extend it).  A
+ * malformed request, or bytes left at end of file, is answered with
+ * policyd.malformedAction and the connection closed after the answer: the
+ * stream cannot be trusted to be in step any more.
+ *
+ * Over policyd.maxConnections the listeners pause (clients wait in the
+ * kernel's backlog) until a connection closes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "rk_mem.h"
+#include "rk_parse.h"
+#include "policyd.h"
+
+struct pd_conn {
+	struct pd_server *srv;
+	struct bufferevent *bev;
+	struct event *deadline; /* requestTimeout, armed mid-request */
+	struct pd_decision *decision;
+	struct pd_txn txn;
+	bool in_request;
+	bool eof;     /* the client closed its side */
+	bool closing; /* free once the output is flushed */
+	struct pd_conn *prev, *next;
+};
+
+struct pd_server {
+	struct pd_ctx *ctx;
+	struct evconnlistener **ls;
+	size_t nls;
+	char **paths; /* unix sockets to unlink at exit */
+	size_t npaths;
+	struct pd_conn *conns;
+	size_t nconns;
+	bool paused;
+};
+
+static void conn_process(struct pd_conn *c);
+
+static struct timeval
+ms_tv(uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+		(suseconds_t)((ms % 1000) * 1000) };
+
+	return tv;
+}
+
+static const struct rk_cfg_policyd *
+pcfg(const struct pd_conn *c)
+{
+	return &c->srv->ctx->state->cfg->policyd;
+}
+
+static void
+conn_free(struct pd_conn *c)
+{
+	struct pd_server *s = c->srv;
+
+	pd_decision_cancel(c->decision);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	free(c);
+	s->nconns--;
+	rk_metric_set(s->ctx->metrics.connections, (double)s->nconns, NULL);
+	if (s->paused &&
+	    s->nconns < (size_t)s->ctx->state->cfg->policyd.maxConnections) {
+		for (size_t i = 0; i < s->nls; i++)
+			evconnlistener_enable(s->ls[i]);
+		s->paused = false;
+	}
+}
+
+/* Frees the connection once what was written has gone out. */
+static void
+conn_close_after_flush(struct pd_conn *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->deadline);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+}
+
+static void
+conn_write_answer(struct pd_conn *c, const char *action)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "action=%s\n\n", action);
+}
+
+static const char *
+malformed_action(const struct pd_conn *c)
+{
+	switch (pcfg(c)->malformedAction) {
+	case RK_PD_DUNNO:
+		return "DUNNO";
+	case RK_PD_REJECT:
+		return "REJECT 5.5.2 Malformed policy request";
+	default:
+		return "DEFER_IF_PERMIT 4.3.0 Malformed policy request, try "
+		       "again later";
+	}
+}
+
+static const char *
+malformed_reason(const char *msg)
+{
+	if (strstr(msg, "longer than") != NULL)
+		return strstr(msg, "line") ? "line_too_long" : "too_large";
+	if (strstr(msg, "attributes") != NULL)
+		return "too_many_attributes";
+	if (strstr(msg, "character") != NULL)
+		return "bad_character";
+	if (strstr(msg, "truncated") != NULL)
+		return "truncated";
+	return "syntax";
+}
+
+static void
+conn_malformed(struct pd_conn *c, const char *why)
+{
+	char q[300];
+
+	rk_metric_inc(
+	    c->srv->ctx->metrics.malformed, RK_LABELS(malformed_reason(why)));
+	rk_log_warnx("action=%s reason=malformed_request detail=%s",
+	    pcfg(c)->malformedAction == RK_PD_DUNNO        ? "dunno"
+	        : pcfg(c)->malformedAction == RK_PD_REJECT ? "reject"
+	                                                   : "defer",
+	    rk_log_quote(q, sizeof(q), why));
+	rk_metric_inc(c->srv->ctx->metrics.requests,
+	    RK_LABELS("malformed",
+	        pcfg(c)->malformedAction == RK_PD_DUNNO        ? "dunno"
+	            : pcfg(c)->malformedAction == RK_PD_REJECT ? "reject"
+	                                                       : "defer"));
+	conn_write_answer(c, malformed_action(c));
+	conn_close_after_flush(c);
+}
+
+static void
+on_answer(void *arg, const char *action)
+{
+	struct pd_conn *c = arg;
+
+	c->decision = NULL;
+	conn_write_answer(c, action);
+}
+
+static void
+arm_deadline(struct pd_conn *c)
+{
+	struct timeval tv = ms_tv(pcfg(c)->requestTimeout);
+
+	if (c->in_request)
+		return;
+	c->in_request = true;
+	event_add(c->deadline, &tv);
+}
+
+static void
+disarm_deadline(struct pd_conn *c)
+{
+	c->in_request = false;
+	event_del(c->deadline);
+}
+
+/* Answers every complete request buffered, one at a time. */
+static void
+conn_process(struct pd_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (c->decision == NULL && !c->closing) {
+		size_t len = evbuffer_get_length(in), n;
+		struct pd_request req;
+		struct rk_err err;
+		const char *buf;
+
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    PD_REQUEST_MAX)
+			return; /* the client is not reading: wait */
+		if (len == 0) {
+			disarm_deadline(c);
+			break;
+		}
+		arm_deadline(c);
+		n = len < PD_REQUEST_MAX ? len : PD_REQUEST_MAX;
+		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		switch (pd_request_parse(buf, n, &req, &err)) {
+		case PD_PARSE_MORE:
+			goto more;
+		case PD_PARSE_BAD:
+			conn_malformed(c, err.msg);
+			return;
+		case PD_PARSE_OK:
+			break;
+		}
+		disarm_deadline(c);
+		c->decision =
+		    pd_decide(c->srv->ctx, &req, &c->txn, on_answer, c);
+		evbuffer_drain(in, req.consumed);
+	}
+more:
+	if (c->eof && c->decision == NULL && !c->closing) {
+		if (evbuffer_get_length(in) > 0)
+			conn_malformed(c, "request truncated by end of file");
+		else
+			conn_close_after_flush(c);
+	}
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct pd_conn *c = arg;
+
+	(void)bev;
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	conn_process(c);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		c->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		conn_process(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		bool partial =
+		    evbuffer_get_length(bufferevent_get_input(bev)) > 0;
+
+		rk_metric_inc(c->srv->ctx->metrics.timeouts,
+		    RK_LABELS(partial ? "request" : "idle"));
+		if (partial)
+			rk_log_warnx("reason=request_timeout action=close");
+		else
+			rk_log_debug("reason=idle_timeout action=close");
+	}
+	/* Errors and timeouts: nothing more can be said to this client. */
+	conn_free(c);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	rk_metric_inc(c->srv->ctx->metrics.timeouts, RK_LABELS("request"));
+	rk_log_warnx("reason=request_timeout action=close");
+	conn_free(c);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct pd_server *s = arg;
+	struct pd_conn *c = rk_calloc(1, sizeof(*c));
+	struct timeval idle = ms_tv(s->ctx->state->cfg->policyd.idleTimeout);
+	int one = 1;
+
+	(void)l;
+	(void)salen;
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->srv = s;
+	c->bev =
+	    bufferevent_socket_new(s->ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(s->ctx->base, on_deadline, c);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * PD_REQUEST_MAX);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	rk_metric_set(s->ctx->metrics.connections, (double)s->nconns, NULL);
+	if (s->nconns >= (size_t)s->ctx->state->cfg->policyd.maxConnections) {
+		for (size_t i = 0; i < s->nls; i++)
+			evconnlistener_disable(s->ls[i]);
+		s->paused = true;
+	}
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: say so, keep serving the connections we
+	   have. */
+	rk_log_warn("accept");
+}
+
+static struct evconnlistener *
+listen_unix(struct pd_server *s, const char *path, struct rk_err *err)
+{
+	struct sockaddr_un sun;
+	struct evconnlistener *l;
+	struct stat st;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		rk_err_set(err, "%s: path too long", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	/* A socket left by a previous run; never remove anything else. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
+	l = evconnlistener_new_bind(s->ctx->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	if (l == NULL) {
+		rk_err_set(err, "unix:%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* Postfix's smtpd runs as another user; the folder's permissions
+	   decide who may connect. */
+	(void)chmod(path, 0666);
+	s->paths = rk_reallocarray(s->paths, s->npaths + 1, sizeof(*s->paths));
+	s->paths[s->npaths++] = rk_strdup(path);
+	return l;
+}
+
+static struct evconnlistener *
+listen_inet(
+    struct pd_server *s, const struct rk_endpoint *ep, struct rk_err *err)
+{
+	struct evutil_addrinfo hints, *ai = NULL;
+	struct evconnlistener *l;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", (unsigned)ep->port);
+	rc = evutil_getaddrinfo(
+	    ep->host[0] ? ep->host : NULL, port, &hints, &ai);
+	if (rc != 0) {
+		rk_err_set(err, "inet:%s:%s: %s", ep->host, port,
+		    evutil_gai_strerror(rc));
+		return NULL;
+	}
+	l = evconnlistener_new_bind(s->ctx->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    511, ai->ai_addr, (int)ai->ai_addrlen);
+	if (l == NULL)
+		rk_err_set(
+		    err, "inet:%s:%s: %s", ep->host, port, strerror(errno));
+	evutil_freeaddrinfo(ai);
+	return l;
+}
+
+struct pd_server *
+pd_server_new(struct pd_ctx *ctx, struct rk_err *err)
+{
+	struct pd_server *s = rk_calloc(1, sizeof(*s));
+	const struct rk_cfg_policyd *p = &ctx->state->cfg->policyd;
+
+	s->ctx = ctx;
+	s->ls = rk_calloc(p->nlisten ? p->nlisten : 1, sizeof(*s->ls));
+	for (size_t i = 0; i < p->nlisten; i++) {
+		const struct rk_endpoint *ep = &p->listen[i];
+		struct evconnlistener *l = ep->kind == RK_EP_UNIX
+		    ? listen_unix(s, ep->path, err)
+		    : listen_inet(s, ep, err);
+
+		if (l == NULL) {
+			pd_server_free(s);
+			return NULL;
+		}
+		evconnlistener_set_error_cb(l, on_accept_error);
+		s->ls[s->nls++] = l;
+	}
+	return s;
+}
+
+void
+pd_server_free(struct pd_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns != NULL)
+		conn_free(s->conns);
+	for (size_t i = 0; i < s->nls; i++)
+		evconnlistener_free(s->ls[i]);
+	for (size_t i = 0; i < s->npaths; i++) {
+		(void)unlink(s->paths[i]);
+		free(s->paths[i]);
+	}
+	free(s->paths);
+	free(s->ls);
+	free(s);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relaykit-policyd: Postfix policy delegation service (check_policy_service)
+ * with Redis-backed rate limits and auth-sender rules.
+ *
+ * main: options, config, logging, signals, wiring.  One process, one
+ * libevent loop, no threads.  SIGHUP loads the config again and swaps in
+ * the new rules (connections stay open; listeners, Redis and metrics
+ * endpoints keep their startup values); SIGTERM and SIGINT stop the loop
+ * and free everything.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "rk_cfg.h"
+#include "rk_log.h"
+#include "policyd.h"
+
+#define PROG "relaykit-policyd"
+
+struct pd_main {
+	struct pd_ctx ctx;
+	struct pd_server *server;
+	struct pd_http *http;
+	const char *path;
+	bool foreground;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: " PROG " [-fnV] [-c FILE]\n"
+	    "  -c FILE  configuration (default " RK_CFG_DEFAULT_PATH ")\n"
+	    "  -n       check the configuration, print \"configuration OK\"\n"
+	    "  -f       log to standard error instead of the configured "
+	    "destination\n"
+	    "  -V       print the version\n"
+	    "  -h       this help\n");
+}
+
+static struct rk_cfg *
+load(const char *path)
+{
+	struct rk_cfg_diag diag;
+	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+
+	if (cfg == NULL) {
+		for (size_t i = 0; i < diag.n; i++)
+			rk_log_warnx("%s", diag.msgs[i]);
+		rk_cfg_diag_free(&diag);
+	}
+	return cfg;
+}
+
+static void
+apply_log(const struct pd_main *m, const struct rk_cfg *cfg)
+{
+	rk_log_open(PROG,
+	    m->foreground ? RK_LOG_STDERR
+	                  : (enum rk_log_dest)cfg->log.destination,
+	    (enum rk_log_level)cfg->log.level);
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct pd_main *m = arg;
+	struct rk_cfg *cfg;
+	struct pd_state *st;
+	struct rk_err err;
+
+	(void)sig;
+	(void)what;
+	if ((cfg = load(m->path)) == NULL) {
+		rk_log_warnx(
+		    "reload failed: keeping the running configuration");
+		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
+		return;
+	}
+	if ((st = pd_state_new(cfg, &err)) == NULL) {
+		rk_log_warnx("reload failed: %s", err.msg);
+		rk_cfg_unref(cfg);
+		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
+		return;
+	}
+	pd_state_unref(m->ctx.state);
+	m->ctx.state = st;
+	rk_log_set_level((enum rk_log_level)cfg->log.level);
+	rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("ok"));
+	rk_log_info("reloaded %s: %zu rate-limit rules", m->path, st->nrules);
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct pd_main *m = arg;
+
+	(void)what;
+	rk_log_info("signal %d: exiting", (int)sig);
+	event_base_loopexit(m->ctx.base, NULL);
+}
+
+/* Room for policyd.maxConnections descriptors, as far as allowed. */
+static void
+raise_nofile(int64_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur >= (rlim_t)want + 64)
+		return;
+	rl.rlim_cur = (rlim_t)want + 64;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int
+run(struct pd_main *m, struct rk_cfg *cfg)
+{
+	struct pd_ctx *ctx = &m->ctx;
+	struct event *sig[3];
+	struct rk_err err;
+	int status = 0;
+	char host[32];
+
+	if ((ctx->state = pd_state_new(cfg, &err)) == NULL) {
+		rk_cfg_unref(cfg);
+		rk_log_warnx("%s", err.msg);
+		return EX_CONFIG;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "host");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(
+	    ctx->host_id, sizeof(ctx->host_id), "%s:%ld", host, (long)getpid());
+	rk_ratelimit_init(&ctx->fail_log, 60000);
+	raise_nofile(cfg->policyd.maxConnections);
+	ctx->base = event_base_new();
+	if (ctx->base == NULL)
+		rk_log_fatalx("event_base_new failed");
+	pd_metrics_init(&ctx->metrics);
+	ctx->redis = pd_redis_new(ctx->base, &cfg->redis, &ctx->metrics);
+	if ((m->server = pd_server_new(ctx, &err)) == NULL) {
+		rk_log_warnx("cannot listen: %s", err.msg);
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (cfg->metrics.enabled &&
+	    (m->http =
+	            pd_http_new(ctx->base, &ctx->metrics, cfg->metrics.address,
+	                (unsigned)cfg->metrics.policydPort, &err)) == NULL) {
+		rk_log_warnx("%s", err.msg);
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	sig[0] = evsignal_new(ctx->base, SIGHUP, on_hup, m);
+	sig[1] = evsignal_new(ctx->base, SIGTERM, on_term, m);
+	sig[2] = evsignal_new(ctx->base, SIGINT, on_term, m);
+	for (int i = 0; i < 3; i++)
+		event_add(sig[i], NULL);
+	rk_log_info("started: %zu listeners, %zu rate-limit rules, redis "
+	            "prefix \"%s\"",
+	    cfg->policyd.nlisten, ctx->state->nrules,
+	    pd_redis_prefix(ctx->redis));
+	event_base_dispatch(ctx->base);
+	for (int i = 0; i < 3; i++)
+		event_free(sig[i]);
+out:
+	pd_server_free(m->server);
+	pd_http_free(m->http);
+	pd_redis_free(ctx->redis);
+	pd_state_unref(ctx->state);
+	pd_metrics_fini(&ctx->metrics);
+	event_base_free(ctx->base);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pd_main m;
+	struct rk_cfg *cfg;
+	bool check = false;
+	int ch;
+
+	memset(&m, 0, sizeof(m));
+	m.path = RK_CFG_DEFAULT_PATH;
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	while ((ch = getopt(argc, argv, "c:fhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			m.path = optarg;
+			break;
+		case 'f':
+			m.foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf(PROG " %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (check)
+		return rk_cfg_check_main(m.path, stdout, stderr);
+	rk_log_open(PROG, RK_LOG_STDERR, RK_LOG_INFO);
+	if ((cfg = load(m.path)) == NULL)
+		return EX_CONFIG;
+	apply_log(&m, cfg);
+	signal(SIGPIPE, SIG_IGN);
+	return run(&m, cfg);
+}

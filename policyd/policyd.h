@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policyd.h: relaykit-policyd's private interfaces.
+ *
+ * One process, one libevent loop, no threads: the request parser
+ * (pd_request.c, pure), the decisions (pd_policy.c: auth-sender rule,
+ * rate-limit rules), the asynchronous Redis client (pd_redis.c), the
+ * listeners and connections (pd_server.c) and the metrics (pd_metrics.c).
+ *
+ * Config: struct pd_state is built from one rk_cfg (one reference) and
+ * refcounted; a connection's request holds the state it started with, so
+ * a SIGHUP reload never changes the rules under a decision in flight.
+ */
+#ifndef PD_POLICYD_H
+#define PD_POLICYD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rk_cfg.h"
+#include "rk_cidr.h"
+#include "rk_log.h"
+#include "rk_metrics.h"
+#include "rk_str.h"
+
+struct event_base;
+struct redisReply;
+
+/* ------------------------------------------------------------ requests */
+
+/*
+ * Limits of one policy request.  Postfix 3.7 sends about 40 attributes
+ * of at most a few hundred bytes; anything far past that is not Postfix.
+ */
+#define PD_LINE_MAX 4096 /* one "name=value\n" line, newline included */
+#define PD_ATTR_MAX 128  /* attributes in one request */
+#define PD_REQUEST_MAX                                                         \
+	(64 << 10) /* bytes of one request, blank line included */
+
+/* The attributes the decisions read; every other one is checked and
+   skipped. */
+enum pd_attr {
+	PD_A_REQUEST,
+	PD_A_PROTOCOL_STATE,
+	PD_A_PROTOCOL_NAME,
+	PD_A_QUEUE_ID,
+	PD_A_INSTANCE,
+	PD_A_SENDER,
+	PD_A_RECIPIENT,
+	PD_A_RECIPIENT_COUNT,
+	PD_A_CLIENT_ADDRESS,
+	PD_A_CLIENT_NAME,
+	PD_A_HELO_NAME,
+	PD_A_SASL_METHOD,
+	PD_A_SASL_USERNAME,
+	PD_A_SASL_SENDER,
+	PD_A_SIZE,
+	PD_A_COUNT
+};
+
+/* A value inside the parsed buffer: not NUL-terminated. */
+struct pd_slice {
+	const char *p;
+	size_t len;
+};
+
+struct pd_request {
+	struct pd_slice attr[PD_A_COUNT]; /* len 0 and p NULL when absent */
+	size_t nattrs;                    /* all attributes, known or not */
+	size_t consumed; /* bytes of the request, blank line included */
+};
+
+enum pd_parse {
+	PD_PARSE_OK,   /* a whole request; req filled */
+	PD_PARSE_MORE, /* a valid prefix: wait for more bytes */
+	PD_PARSE_BAD,  /* malformed: err says why */
+};
+
+/*
+ * Parses the first request in buf (len bytes, need not be
+ * NUL-terminated): "name=value\n" lines up to an empty line.  Pure: no
+ * I/O, no allocation; the slices in req point into buf.  Grammar and
+ * limits in pd_request.c.
+ */
+enum pd_parse pd_request_parse(
+    const char *buf, size_t len, struct pd_request *req, struct rk_err *err);
+/* The attribute's name as Postfix spells it. */
+const char *pd_attr_name(enum pd_attr a);
+/* true if the attribute is present and equals s (ASCII case-insensitive). */
+bool pd_slice_case_eq(struct pd_slice s, const char *str);
+
+/* ------------------------------------------------------------- metrics */
+
+struct pd_metrics {
+	struct rk_metrics *reg;
+	struct rk_metric *requests;      /* state, action */
+	struct rk_metric *rule_hits;     /* rule */
+	struct rk_metric *malformed;     /* reason */
+	struct rk_metric *timeouts;      /* kind: request, idle */
+	struct rk_metric *connections;   /* gauge */
+	struct rk_metric *redis_errors;  /* kind */
+	struct rk_metric *redis_latency; /* histogram */
+	struct rk_metric *fail_mode;     /* mode: open, closed */
+	struct rk_metric *reloads;       /* result */
+	struct rk_metric *sender_rejects;
+	struct rk_metric *duration; /* histogram: request in to answer out */
+};
+
+void pd_metrics_init(struct pd_metrics *m);
+void pd_metrics_fini(struct pd_metrics *m);
+struct pd_http;
+/* Serves GET /metrics on addr:port; NULL with err on a bind failure. */
+struct pd_http *pd_http_new(struct event_base *base, struct pd_metrics *m,
+    const char *addr, unsigned port, struct rk_err *err);
+void pd_http_free(struct pd_http *h);
+
+/* --------------------------------------------------------------- Redis */
+
+struct pd_redis;
+struct pd_redis_op;
+
+/*
+ * The answer to one script run: reply is borrowed for the callback only,
+ * NULL when Redis failed (down, timeout, error reply: err says which).
+ */
+typedef void pd_redis_cb(
+    void *arg, const struct redisReply *reply, const char *err);
+
+/* Takes nothing from cfg after return: options are copied. */
+struct pd_redis *pd_redis_new(struct event_base *base,
+    const struct rk_cfg_redis *cfg, struct pd_metrics *m);
+void pd_redis_free(struct pd_redis *r);
+/*
+ * Runs the rate-limit script with these keys and args.  cb is called
+ * exactly once, never before this returns (failures are reported from
+ * the loop too), unless pd_redis_op_cancel() was called first.  Returns
+ * a handle for cancelling, borrowed until cb runs or cancel.
+ */
+struct pd_redis_op *pd_redis_eval(struct pd_redis *r, size_t nkeys,
+    const char *const *keys, size_t nargs, const char *const *args,
+    pd_redis_cb *cb, void *arg);
+void pd_redis_op_cancel(struct pd_redis_op *op);
+/* The key prefix, borrowed. */
+const char *pd_redis_prefix(const struct pd_redis *r);
+bool pd_redis_up(const struct pd_redis *r);
+
+/* ------------------------------------------------------------ decisions */
+
+struct pd_rule {
+	const struct rk_cfg_rl_rule *cfg; /* borrowed from state->cfg */
+	struct rk_cidr_set *nets;         /* clientAddress match, or NULL */
+	char rate[64];                    /* "10/1s" */
+};
+
+/* Everything derived from one config; refcounted, immutable. */
+struct pd_state {
+	struct rk_cfg *cfg; /* one reference */
+	struct pd_rule *rules;
+	size_t nrules;
+	int refs;
+};
+
+struct pd_state *pd_state_new(struct rk_cfg *cfg, struct rk_err *err);
+struct pd_state *pd_state_ref(struct pd_state *st);
+void pd_state_unref(struct pd_state *st);
+
+/* What the connection remembers between requests. */
+#define PD_SEEN_MAX 32
+struct pd_txn {
+	char instance[64];          /* Postfix's per-transaction id */
+	uint64_t seen[PD_SEEN_MAX]; /* per-message counters already counted */
+	size_t nseen;
+};
+
+struct pd_decision;
+/* Delivers the action line ("DUNNO", "DEFER_IF_PERMIT 4.7.1 ..."). */
+typedef void pd_answer_fn(void *arg, const char *action);
+
+struct pd_ctx {
+	struct event_base *base;
+	struct pd_state *state; /* current; swapped on reload */
+	struct pd_redis *redis;
+	struct pd_metrics metrics;
+	struct rk_ratelimit fail_log;
+	uint64_t seq; /* for unique script member ids */
+	char host_id[48];
+};
+
+/*
+ * Decides one parsed request.  answer is called exactly once, maybe
+ * before this returns; the returned handle (NULL when answered already)
+ * lets the connection cancel a decision in flight when it closes.
+ */
+struct pd_decision *pd_decide(struct pd_ctx *ctx, const struct pd_request *req,
+    struct pd_txn *txn, pd_answer_fn *answer, void *arg);
+void pd_decision_cancel(struct pd_decision *d);
+
+/* The Lua script: exposed for the benchmark and the unit tests. */
+extern const char pd_ratelimit_lua[];
+
+/* -------------------------------------------------------------- server */
+
+struct pd_server;
+struct pd_server *pd_server_new(struct pd_ctx *ctx, struct rk_err *err);
+void pd_server_free(struct pd_server *s);
+uint64_t pd_now_ms(void);
+/* Microseconds, for latencies. */
+uint64_t pd_now_us(void);
+
+#endif
