@@ -65,6 +65,8 @@ struct pd_server {
 
 static void conn_process(struct pd_conn *c);
 
+#define PD_LINGER_MS 2000
+
 static struct timeval
 ms_tv(uint64_t ms)
 {
@@ -105,15 +107,36 @@ conn_free(struct pd_conn *c)
 	}
 }
 
-/* Frees the connection once what was written has gone out. */
+/* The answer is out: half-close, wait for the client's end of file. */
+static void
+conn_linger(struct pd_conn *c)
+{
+	struct timeval tv = ms_tv(PD_LINGER_MS);
+
+	if (c->eof) {
+		conn_free(c);
+		return;
+	}
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	event_add(c->deadline, &tv);
+}
+
+/*
+ * Closes once what was written has gone out.  Reading goes on (and is
+ * thrown away) until the client closes or PD_LINGER_MS pass: closing a
+ * socket with unread input makes the kernel send a reset, which can
+ * destroy the answer before the client reads it.
+ */
 static void
 conn_close_after_flush(struct pd_conn *c)
 {
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->deadline);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+		conn_linger(c);
 }
 
 static void
@@ -248,8 +271,14 @@ more:
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	conn_process(arg);
+	struct pd_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->closing) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn_process(c);
 }
 
 static void
@@ -259,7 +288,7 @@ on_write(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (c->closing) {
-		conn_free(c);
+		conn_linger(c);
 		return;
 	}
 	conn_process(c);
@@ -270,6 +299,10 @@ on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct pd_conn *c = arg;
 
+	if ((what & BEV_EVENT_EOF) && c->closing) {
+		conn_free(c);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->eof = true;
 		bufferevent_disable(bev, EV_READ);
@@ -298,6 +331,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->closing) {
+		conn_free(c); /* the linger time is over */
+		return;
+	}
 	rk_metric_inc(c->srv->ctx->metrics.timeouts, RK_LABELS("request"));
 	rk_log_warnx("reason=request_timeout action=close");
 	conn_free(c);
