@@ -115,50 +115,14 @@ start_sink() {
 sink_count() { ls "$SINK"/*.eml 2>/dev/null | wc -l; }
 
 # pf_start NAME PORT [MAIN.CF LINES...]: a private Postfix instance in
-# $T/pf-NAME (config, queue, log), smtpd on 127.0.0.1:PORT, mail for any
-# domain relayed to RELAYHOST if set.  Sets PF=$T/pf-NAME.
+# $T/pf-NAME (config, queue, log), smtpd on 127.0.0.1:PORT.  Sets PF.
+. "$top_srcdir/t/integ/postfix.sh"
 pf_start() {
 	local name=$1 port=$2; shift 2
 	PF=$T/pf-$name
-	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
-	chown postfix "$PF/data"
-	cat >"$PF/etc/main.cf" <<-CF
-		compatibility_level = 3.6
-		queue_directory = $PF/queue
-		data_directory = $PF/data
-		mail_owner = postfix
-		setgid_group = postdrop
-		myhostname = relay.test
-		mydomain = relay.test
-		myorigin = relay.test
-		mydestination =
-		inet_interfaces = 127.0.0.1
-		inet_protocols = ipv4
-		mynetworks = 127.0.0.0/8
-		smtp_dns_support_level = disabled
-		smtpd_peername_lookup = no
-		smtp_host_lookup = native
-		smtpd_banner = \$myhostname ESMTP
-		alias_maps =
-		alias_database =
-		local_recipient_maps =
-		biff = no
-		maillog_file_prefixes = $PF
-		maillog_file = $PF/maillog
-		smtp_tls_security_level = none
-		smtpd_tls_security_level = none
-		queue_run_delay = 1s
-		minimal_backoff_time = 1s
-		maximal_backoff_time = 2s
-		delay_warning_time = 0
-		smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-	CF
-	for line in "$@"; do printf '%s\n' "$line" >>"$PF/etc/main.cf"; done
-	sed -e 's/^\(\S*\s\+\S\+\s\+\S\+\s\+\S\+\s\+\)y/\1n/' \
-		-e "s/^smtp\(\s\+\)inet/127.0.0.1:$port\1inet/" \
-		/usr/share/postfix/master.cf.dist >"$PF/etc/master.cf"
+	pf_configure "$PF" "$port" "$@"
 	postfix -c "$PF/etc" start >"$PF/start.log" 2>&1 ||
-		{ cat "$PF/start.log" | sed 's/^/# /'; return 1; }
+		{ sed 's/^/# /' "$PF/start.log"; return 1; }
 	_pf_dirs="$_pf_dirs $PF"
 	wait_for "port_open $port" 20
 }
