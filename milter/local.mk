@@ -11,3 +11,7 @@ milter_relaykit_milter_LDADD = $(MILTER_LIBS) $(RK_LIBS)
 UNIT_TESTS += t/unit/mlt_dkim_test
 t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 	milter/mlt_dkim.c milter/mlt_dkim.h
+
+INTEG_TESTS += t/integ/milter_sign.t
+EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
+	t/integ/milter_verify.py t/integ/milter_verify.pl

@@ -289,11 +289,17 @@ run(struct mlt_server *srv)
 			reload(srv);
 		}
 		if (got_term) {
-			got_term = 0;
 			rk_log_info("action=stop");
 			smfi_stop();
+			break;
 		}
 	}
+	/* libmilter notices smfi_stop only at its next poll timeout;
+	   Postfix retries whatever was in flight, so do not wait long. */
+	for (int i = 0; i < 20 && !r.done; i++)
+		poll(NULL, 0, 50);
+	if (!r.done)
+		return 0;
 	pthread_join(t, NULL);
 	close(r.pipe[0]);
 	close(r.pipe[1]);

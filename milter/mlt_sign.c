@@ -139,9 +139,9 @@ dkim_body(struct mlt_msg *msg, const unsigned char *p, size_t n)
 static void
 put_hlist(struct rk_buf *b, const char *const *names, size_t n)
 {
-	size_t col = 4;
+	size_t col = 3;
 
-	rk_buf_puts(b, " h=");
+	rk_buf_puts(b, "h=");
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);
 
@@ -195,7 +195,7 @@ sig_value(struct rk_buf *b, const struct mlt_msg *msg,
 	const struct rk_cfg_dkim *d = &msg->st->cfg->dkim;
 	time_t now = time(NULL);
 
-	rk_buf_printf(b, " v=1; a=%s; c=%s; d=%s; s=%s;\r\n\tt=%lld;",
+	rk_buf_printf(b, " v=1; a=%s; c=%s;\r\n\td=%s; s=%s; t=%lld;",
 	    s->alg == MLT_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256",
 	    canon[d->canonicalization], msg->dkim->dom->name, s->selector,
 	    (long long)now);
