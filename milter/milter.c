@@ -299,7 +299,7 @@ run(struct mlt_server *srv)
 	for (int i = 0; i < 20 && !r.done; i++)
 		poll(NULL, 0, 50);
 	if (!r.done)
-		return 0;
+		_exit(0); /* connection threads may still use the state */
 	pthread_join(t, NULL);
 	close(r.pipe[0]);
 	close(r.pipe[1]);
