@@ -26,5 +26,6 @@ t/fuzz/fuzz_policy: FUZZ_EXTRA = policyd/pd_request.c
 t/fuzz/fuzz_policy: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
 t/fuzz/fuzz_policy: $(top_srcdir)/policyd/pd_request.c
 
-INTEG_TESTS += t/integ/policyd_protocol.t
-EXTRA_DIST += t/integ/policyd_lib.sh t/integ/policyd_client.py
+INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t
+EXTRA_DIST += t/integ/policyd_lib.sh t/integ/policyd_client.py \
+	t/integ/policyd_smtp.py
