@@ -455,12 +455,12 @@ check_bounce(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	size_t plen = strlen(in->bounce.verpPrefix);
 
 	for (size_t i = 0; i < plen; i++) {
-		if (is_atext(in->bounce.verpPrefix[i]) && plen <= 32 &&
+		if (is_atext(in->bounce.verpPrefix[i]) && plen <= 24 &&
 		    in->bounce.verpPrefix[0] != '.')
 			continue;
 		sub_path(p, sizeof(p), path, "verpPrefix");
 		cfg_error(ctx, at(node, "verpPrefix"), p,
-		    "want 1..32 characters valid in an unquoted local part, "
+		    "want 1..24 characters valid in an unquoted local part, "
 		    "got \"%s\"",
 		    in->bounce.verpPrefix);
 		return -1;
