@@ -183,6 +183,28 @@ for i in 1 2 3; do
 done
 is "$n" 3 "two policyd processes on one Redis enforce one limit (3 of 6 admitted)"
 
+# Under valgrind: requests, a rate-limit answer, malformed input, a
+# reload and a clean exit leave no error and no leak.
+if command -v valgrind >/dev/null 2>&1; then
+	pd_config vg <<-YAML
+	$(sed -e "s|$SOCK|$T/vg.sock|" -e "s|127.0.0.1:$tp|127.0.0.1:$(free_port)|" \
+		-e "s|policydPort: $mp|policydPort: $(free_port)|" "$T/main.yaml")
+	YAML
+	pd_start vg valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+	VG=unix:$T/vg.sock
+	$PD_CLIENT "$VG" reqs 5 sender=limited@example.com >/dev/null
+	$PD_CLIENT "$VG" req sasl_username=app@example.com sender=x@y >/dev/null
+	printf 'junk\n\n' | $PD_CLIENT "$VG" raw >/dev/null
+	printf 'request=smtpd_access_policy\n' | $PD_CLIENT "$VG" raw --shut >/dev/null
+	kill -HUP $PD_PID; sleep 1
+	$PD_CLIENT "$VG" req >/dev/null
+	kill -TERM $PD_PID; wait $PD_PID
+	is "$?" 0 "valgrind: no errors, no leaks$(grep '==' "$T/vg.log" | head -3 | tr '\n' ' ')"
+else
+	skip "valgrind not installed"
+fi
+
 # SIGTERM: clean exit, socket removed.
 kill -TERM $PID2; wait $PID2; is "$?" 0 "second policyd exits 0 on SIGTERM"
 kill -TERM $PID1; wait $PID1; is "$?" 0 "first policyd exits 0 on SIGTERM"
