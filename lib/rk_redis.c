@@ -27,6 +27,7 @@
 
 #include "rk_log.h"
 #include "rk_mem.h"
+#include "rk_cfg.h"
 #include "rk_redis.h"
 #include "rk_str.h"
 
@@ -528,4 +529,18 @@ rk_redis_eval(struct rk_redis *r, struct rk_err *err,
 out:
 	free(argv);
 	return rep;
+}
+
+void
+rk_redis_opts_from_cfg(struct rk_redis_opts *o, const struct rk_cfg_redis *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = c->host;
+	o->port = (unsigned)c->port;
+	o->unix_path = c->socket;
+	o->password = c->password;
+	o->database = (unsigned)c->database;
+	o->connect_timeout_ms = (unsigned)c->connectTimeout;
+	o->command_timeout_ms = (unsigned)c->commandTimeout;
+	o->prefix = c->keyPrefix;
 }

@@ -56,6 +56,11 @@ struct rk_redis_opts {
 	void *clock_arg;             /* borrowed; passed to clock */
 };
 
+struct rk_cfg_redis;
+/* Fills o from relaykit.yaml's redis section; o borrows c's strings. */
+void rk_redis_opts_from_cfg(
+    struct rk_redis_opts *o, const struct rk_cfg_redis *c);
+
 struct rk_redis; /* opaque */
 
 /* What happened so far; for metrics and tests. */
