@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #include "rk_log.h"
 #include "rk_redis.h"
+#include "rk_redis_pool.h"
 #include "rk_str.h"
 #include "tap.h"
 
@@ -487,6 +489,66 @@ test_tcp(const struct server *s)
 	rk_redis_free(r);
 }
 
+struct pool_worker {
+	struct rk_redis_pool *pool;
+	int fails;
+};
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool_worker *w = arg;
+
+	for (int i = 0; i < 250; i++) {
+		struct rk_redis *r = rk_redis_pool_get(w->pool);
+		redisReply *rep = rk_redis_command(r, NULL, "INCR t:pool");
+
+		if (rep == NULL || rep->type != REDIS_REPLY_INTEGER)
+			w->fails++;
+		if (rep != NULL)
+			freeReplyObject(rep);
+		rk_redis_pool_put(w->pool, r);
+	}
+	return NULL;
+}
+
+/* Four threads share two idle connections: every INCR lands, once. */
+static void
+test_pool(const struct server *s)
+{
+	struct rk_redis_opts o = { .port = s->port, .prefix = "t:" };
+	struct rk_err err;
+	struct rk_redis_pool *p = rk_redis_pool_new(&o, 2, &err);
+	struct pool_worker w[4];
+	pthread_t t[4];
+	int fails = 0;
+
+	if (!ok(p != NULL, "pool: created"))
+		return;
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct pool_worker){ p, 0 };
+		pthread_create(&t[i], NULL, pool_worker, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		fails += w[i].fails;
+	}
+	is_int(fails, 0, "pool: no command failed");
+	{
+		struct rk_redis *r = rk_redis_pool_get(p);
+
+		ok(reply_is(r, "1000", "GET %s", "t:pool"),
+		    "pool: 4 threads x 250 INCR = 1000");
+		rk_redis_pool_put(p, r);
+	}
+	rk_redis_pool_free(p);
+	o.port = 0;
+	o.connect_timeout_ms = 0;
+	ok(rk_redis_pool_new(
+	       &(struct rk_redis_opts){ .port = 70000 }, 2, &err) == NULL,
+	    "pool: bad options refused at creation");
+}
+
 static void
 test_unix(const struct server *s)
 {
@@ -741,6 +803,7 @@ server_tests(void)
 	    up;
 	if (up) {
 		test_tcp(&plain);
+		test_pool(&plain);
 		test_unix(&plain);
 		test_select(&plain);
 		test_auth(&auth);
