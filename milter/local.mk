@@ -12,6 +12,6 @@ UNIT_TESTS += t/unit/mlt_dkim_test
 t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 	milter/mlt_dkim.c milter/mlt_dkim.h
 
-INTEG_TESTS += t/integ/milter_sign.t
+INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t
 EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
 	t/integ/milter_verify.py t/integ/milter_verify.pl

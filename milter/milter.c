@@ -258,6 +258,23 @@ signals_install(struct runner *r)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static void *
+stop_thread(void *arg)
+{
+	(void)arg;
+	smfi_stop(); /* blocks until libmilter's listener wakes */
+	return NULL;
+}
+
+static void
+stop_async(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
+		pthread_detach(t);
+}
+
 /* Starts libmilter on its thread with the signals blocked there. */
 static int
 run(struct mlt_server *srv)
@@ -290,13 +307,14 @@ run(struct mlt_server *srv)
 		}
 		if (got_term) {
 			rk_log_info("action=stop");
-			smfi_stop();
+			stop_async();
 			break;
 		}
 	}
-	/* libmilter notices smfi_stop only at its next poll timeout;
-	   Postfix retries whatever was in flight, so do not wait long. */
-	for (int i = 0; i < 20 && !r.done; i++)
+	/* libmilter notices smfi_stop only at its listener's next poll
+	   timeout (10 s); a message still in flight is tempfailed by
+	   Postfix (milter_default_action) and retried, so do not wait. */
+	for (int i = 0; i < 3 && !r.done; i++)
 		poll(NULL, 0, 50);
 	if (!r.done)
 		_exit(0); /* connection threads may still use the state */
