@@ -15,3 +15,11 @@ t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t
 EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
 	t/integ/milter_verify.py t/integ/milter_verify.pl
+
+# Fuzzing: canonicalization and From parsing (t/fuzz/fuzz_dkim.c).
+FUZZ_NAMES += dkim
+t/fuzz/fuzz_dkim: FUZZ_EXTRA = milter/mlt_dkim.c
+FUZZ_REPLAY += t/fuzz/replay_dkim
+t_fuzz_replay_dkim_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dkim.c \
+	milter/mlt_dkim.c
+t_fuzz_replay_dkim_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dkim"'

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t/fuzz/fuzz_dkim.c: libFuzzer target for milter/mlt_dkim.c.  The input
+ * is a header block and a body.  Checks: body canonicalization gives the
+ * same bytes whatever the chunking, relaxed output has no trailing
+ * whitespace or trailing empty line and is a fixed point, header
+ * canonicalization ends in CRLF with one ':' and no CR/LF inside, and
+ * From parsing yields a lower-case domain without '@'.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "rk_mem.h"
+#include "rk_str.h"
+
+#include "../../milter/mlt_dkim.h"
+
+#define INPUT_MAX (256 * 1024)
+
+static void
+require(int cond, const char *what)
+{
+	if (cond)
+		return;
+	fprintf(stderr, "fuzz_dkim: %s\n", what);
+	abort();
+}
+
+static void
+emit_buf(void *arg, const char *p, size_t n)
+{
+	rk_buf_append(arg, p, n);
+}
+
+static void
+canon_body(
+    struct rk_buf *out, bool relaxed, const char *p, size_t n, size_t chunk)
+{
+	struct mlt_body *b = rk_malloc(sizeof(*b));
+
+	mlt_body_init(b, relaxed, emit_buf, out);
+	for (size_t i = 0; i < n; i += chunk)
+		mlt_body_feed(b, p + i, n - i < chunk ? n - i : chunk);
+	mlt_body_final(b);
+	free(b);
+}
+
+static void
+check_body(const char *p, size_t n, size_t chunk)
+{
+	for (int relaxed = 0; relaxed <= 1; relaxed++) {
+		struct rk_buf a, b, c;
+
+		rk_buf_init(&a);
+		rk_buf_init(&b);
+		rk_buf_init(&c);
+		canon_body(&a, relaxed, p, n, n ? n : 1);
+		canon_body(&b, relaxed, p, n, chunk);
+		require(a.len == b.len &&
+		        (a.len == 0 || memcmp(a.data, b.data, a.len) == 0),
+		    "chunking changes the canonical body");
+		require(a.len == 0 ||
+		        (a.len >= 2 &&
+		            memcmp(a.data + a.len - 2, "\r\n", 2) == 0),
+		    "canonical body ends in CRLF");
+		require(!(a.len >= 4 &&
+		            memcmp(a.data + a.len - 4, "\r\n\r\n", 4) == 0),
+		    "trailing empty line kept");
+		canon_body(&c, relaxed, a.len ? a.data : "", a.len, 7);
+		require(c.len == a.len &&
+		        (a.len == 0 || memcmp(a.data, c.data, a.len) == 0),
+		    "canonicalization is not idempotent");
+		if (relaxed)
+			for (size_t i = 2; i < a.len; i++)
+				require(
+				    !(a.data[i] == '\r' &&
+				        (a.data[i - 1] == ' ' ||
+				            a.data[i - 1] == '\t') &&
+				        i + 1 < a.len && a.data[i + 1] == '\n'),
+				    "relaxed: whitespace before CRLF");
+		rk_buf_free(&a);
+		rk_buf_free(&b);
+		rk_buf_free(&c);
+	}
+}
+
+static void
+check_header(const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t nlen = colon ? (size_t)(colon - p) : 0, start;
+	const char *v = colon ? colon + 1 : p + nlen;
+	size_t vlen = n - (size_t)(v - p);
+	struct rk_buf r;
+	char dom[256];
+
+	rk_buf_init(&r);
+	mlt_canon_header(&r, true, p, nlen, v, vlen);
+	require(r.len >= 3 && memcmp(r.data + r.len - 2, "\r\n", 2) == 0,
+	    "header ends in CRLF");
+	/* a field name from libmilter has no CR, LF or ':' of its own */
+	start = strcspn(r.data, ":") + 1;
+	for (size_t i = start; i + 2 < r.len; i++)
+		require(r.data[i] != '\r' && r.data[i] != '\n' &&
+		        (i == start || r.data[i] != ' ' ||
+		            r.data[i - 1] != ' '),
+		    "relaxed header: CR/LF or double space inside");
+	rk_buf_free(&r);
+	rk_buf_init(&r);
+	mlt_canon_header(&r, false, p, nlen, v, vlen);
+	require(r.len >= nlen + 3, "simple header is never shorter");
+	rk_buf_free(&r);
+	if (mlt_from_domain(v, vlen, dom, sizeof(dom)) == 0) {
+		require(strchr(dom, '@') == NULL && dom[0] != '\0',
+		    "From domain empty or with '@'");
+		for (const char *d = dom; *d; d++)
+			require(
+			    *d < 'A' || *d > 'Z', "From domain not lower case");
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data;
+	const char *sep;
+	size_t hlen;
+	char *copy;
+
+	if (size > INPUT_MAX || size == 0)
+		return 0;
+	copy = rk_memdup0(p, size);
+	sep = memchr(copy, '\0', size);
+	hlen = sep ? (size_t)(sep - copy) : size;
+	check_header(copy, hlen);
+	check_body(copy, size, (size_t)data[0] % 13 + 1);
+	free(copy);
+	return 0;
+}
