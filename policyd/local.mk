@@ -29,3 +29,4 @@ t/fuzz/fuzz_policy: $(top_srcdir)/policyd/pd_request.c
 INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t
 EXTRA_DIST += t/integ/policyd_lib.sh t/integ/policyd_client.py \
 	t/integ/policyd_smtp.py
+EXTRA_DIST += bench/policy/run bench/policy/loadgen.c
