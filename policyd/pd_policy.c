@@ -77,11 +77,16 @@ pd_state_new(struct rk_cfg *cfg, struct rk_err *err)
 		r->nets = rk_cidr_set_new();
 		for (size_t j = 0; j < r->cfg->nmatch; j++) {
 			struct rk_cidr c;
+			struct rk_err e;
 
-			/* The loader checked them; a failure is our bug. */
-			if (rk_cidr_parse(r->cfg->match[j], &c, NULL) != 0)
-				rk_panic("rule %s: bad network %s",
-				    r->cfg->name, r->cfg->match[j]);
+			if (rk_cidr_parse(r->cfg->match[j], &c, &e) != 0) {
+				rk_err_set(err,
+				    "rateLimit.rules[%zu].match: %s: %s", i,
+				    r->cfg->match[j], e.msg);
+				st->cfg = NULL; /* the caller keeps it */
+				pd_state_unref(st);
+				return NULL;
+			}
 			rk_cidr_set_add(r->nets, &c);
 		}
 	}

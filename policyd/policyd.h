@@ -161,6 +161,8 @@ struct pd_state {
 	int refs;
 };
 
+/* Takes over cfg's reference on success; on failure (NULL, err filled)
+   the caller keeps it. */
 struct pd_state *pd_state_new(struct rk_cfg *cfg, struct rk_err *err);
 struct pd_state *pd_state_ref(struct pd_state *st);
 void pd_state_unref(struct pd_state *st);
