@@ -12,7 +12,8 @@ UNIT_TESTS += t/unit/mlt_dkim_test
 t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 	milter/mlt_dkim.c milter/mlt_dkim.h
 
-INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t
+INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t \
+	t/integ/milter_valgrind.t
 EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
 	t/integ/milter_verify.py t/integ/milter_verify.pl
 
@@ -23,3 +24,4 @@ FUZZ_REPLAY += t/fuzz/replay_dkim
 t_fuzz_replay_dkim_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dkim.c \
 	milter/mlt_dkim.c
 t_fuzz_replay_dkim_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dkim"'
+dist_man_MANS += man/relaykit-milter.8

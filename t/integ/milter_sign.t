@@ -65,6 +65,13 @@ for dom in rsa.example ed.example dual.example; do
 done
 ok "all $sent messages captured" wait_for "[ \$(sink_count) -ge $sent ]" 120
 
+# The body hash is streamed: three 14 MB messages later, the milter's peak
+# resident size is still far below one message.
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$MILTER_PID/status")
+diag "milter peak RSS after the 10 MB messages: ${hwm} kB"
+ok "memory does not grow with message size (peak ${hwm} kB < 12 MB)" \
+	[ "${hwm:-999999}" -lt 12288 ]
+
 # Each captured message, named by its X-Case and From domain.
 for m in "$SINK"/*.eml; do
 	c=$(grep -m1 -i '^X-Case:' "$m" | tr -d '\r' | sed 's/^[^:]*: *//')

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# relaykit-milter under valgrind: many messages (RK_VALGRIND_MSGS, default
+# 300; 2,000 for a release) dual-signed through a real Postfix, some
+# refused, then SIGHUP; at exit no leak, no invalid access.  Nothing may
+# carry over from one message to the next.  (The stop does not join
+# libmilter's threads, so their stacks show as "possibly lost": only
+# definite and indirect leaks count.)
+. "$top_srcdir/t/integ/lib.sh"
+. "$top_srcdir/t/integ/milter_lib.sh"
+need valgrind smtp-source
+N=${RK_VALGRIND_MSGS:-300}
+
+mk_key rsa dual.example mail
+mk_key ed25519 dual.example mail-ed25519
+cat >"$T/rk.yaml" <<Y
+mail:
+  domains: [dual.example]
+dkim:
+  algorithm: both
+  keyDir: $KEYS
+milter:
+  listen: unix:$T/milter.sock
+metrics:
+  enabled: false
+Y
+rm -f "$T/milter.sock"
+(umask 0111; exec valgrind --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	--log-file="$T/valgrind.log" "$MILTER" -f -c "$T/rk.yaml") \
+	>>"$T/milter.log" 2>&1 &
+VPID=$!
+ok "milter starts under valgrind" wait_for "[ -S $T/milter.sock ]" 60
+sp=$(free_port)
+ok "sink listens" start_sink "$sp"
+PF_PORT=$(free_port)
+ok "postfix starts" pf_start main "$PF_PORT" "relayhost = [127.0.0.1]:$sp" \
+	"$PF_MILTER_LINES" "milter_command_timeout = 120s" \
+	"milter_content_timeout = 300s"
+smtp-source -c -m "$N" -s 4 -l 2048 -f sender@dual.example \
+	-t user@example.org "127.0.0.1:$PF_PORT" >/dev/null 2>&1
+printf 'From: a@dual.example\r\nFrom: b@dual.example\r\n\r\nx\r\n' >"$T/two.eml"
+swaks_send "$T/two.eml" >"$T/two.out"
+like "$(cat "$T/two.out")" '550 5\.7\.1' "a refused message in between"
+ok "all $N messages delivered" wait_for "[ \$(sink_count) -ge $N ]" 600
+is "$(grep -c 'action=signed' "$T/milter.log")" "$N" "$N messages signed"
+m=$(ls "$SINK"/*.eml | tail -1)
+ok "the last one verifies (python3-dkim)" $PY "$top_srcdir/t/integ/milter_verify.py" "$DNSKEYS" "$m"
+kill -HUP $VPID
+ok "reload under valgrind" wait_for 'grep -q "action=reload result=ok" "$T/milter.log"' 30
+# Stop the milter the way libmilter does it cleanly (SIGINT to its own
+# signal thread would abort): close Postfix, then SIGTERM and wait.
+postfix -c "$PF/etc" stop >/dev/null 2>&1
+kill -TERM $VPID
+wait $VPID
+r=$?
+diag "$(grep -E 'ERROR SUMMARY|definitely|indirectly|possibly' "$T/valgrind.log" | sed 's/^==[0-9]*== //' | tr '\n' ';')"
+ok "valgrind: no errors, no leaks (exit $r)" [ $r -eq 0 ]
+ok "valgrind: error summary 0" grep -q 'ERROR SUMMARY: 0 errors' "$T/valgrind.log"
+done_testing
