@@ -72,6 +72,46 @@ apply_log(const struct pd_main *m, const struct rk_cfg *cfg)
 	    (enum rk_log_level)cfg->log.level);
 }
 
+static bool
+str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* What a reload cannot change: say so rather than ignore it silently. */
+static void
+warn_restart_keys(const struct rk_cfg *old, const struct rk_cfg *cfg)
+{
+	const struct rk_cfg_policyd *a = &old->policyd, *b = &cfg->policyd;
+	const struct rk_cfg_redis *ra = &old->redis, *rb = &cfg->redis;
+	bool listen = a->nlisten != b->nlisten;
+
+	for (size_t i = 0; !listen && i < a->nlisten; i++) {
+		char x[400], y[400];
+
+		rk_endpoint_format(&a->listen[i], x, sizeof(x));
+		rk_endpoint_format(&b->listen[i], y, sizeof(y));
+		listen = strcmp(x, y) != 0;
+	}
+	if (listen)
+		rk_log_warnx(
+		    "reload: policyd.listen changed; restart to apply");
+	if (str_differs(ra->host, rb->host) || ra->port != rb->port ||
+	    str_differs(ra->socket, rb->socket) ||
+	    str_differs(ra->password, rb->password) ||
+	    ra->database != rb->database ||
+	    str_differs(ra->keyPrefix, rb->keyPrefix) ||
+	    ra->connectTimeout != rb->connectTimeout ||
+	    ra->commandTimeout != rb->commandTimeout)
+		rk_log_warnx(
+		    "reload: redis settings changed; restart to apply");
+	if (old->metrics.enabled != cfg->metrics.enabled ||
+	    str_differs(old->metrics.address, cfg->metrics.address) ||
+	    old->metrics.policydPort != cfg->metrics.policydPort)
+		rk_log_warnx("reload: metrics listener changed; restart to "
+		             "apply");
+}
+
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
@@ -94,6 +134,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
 		return;
 	}
+	warn_restart_keys(m->ctx.state->cfg, cfg);
 	pd_state_unref(m->ctx.state);
 	m->ctx.state = st;
 	rk_log_set_level((enum rk_log_level)cfg->log.level);

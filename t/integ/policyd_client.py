@@ -7,6 +7,8 @@
                                                  PD_GAP=S sleeps between them)
   policyd_client.py ADDR raw [--shut] [--wait S] bytes from stdin; prints what
                                                  comes back until close or S s
+  policyd_client.py ADDR many N [NAME=VALUE...]  N connections open at once,
+                                                 a request on each
   policyd_client.py ADDR hold S                  connects, sends half a request,
                                                  stays silent; prints how long
                                                  until the server closed
@@ -98,6 +100,21 @@ def main():
         except OSError as e:
             got += ("<%s>" % e.strerror).encode()
         print(got.decode("utf-8", "replace").replace("\n", "|"))
+    elif cmd == "many":
+        # N connections open at once, then one request on each.
+        import resource
+        n = int(args[0])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < n + 64:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(n + 64, hard), hard))
+        conns = [s] + [connect(addr) for _ in range(n - 1)]
+        for i, c in enumerate(conns):
+            c.sendall(request(args[1:], i).encode())
+        answered = 0
+        for c in conns:
+            ans, _ = read_answer(c, b"")
+            answered += ans.startswith("action=")
+        print("%d of %d answered" % (answered, n))
     elif cmd == "hold":
         s.sendall(b"request=smtpd_access_policy\nprotocol_state=RC")
         t0 = time.monotonic()

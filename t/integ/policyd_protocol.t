@@ -89,6 +89,9 @@ is "$($PD_CLIENT "$U" reqs 1 client_address=10.9.1.1 instance=msg2)" "DUNNO" "th
 like "$($PD_CLIENT "$U" reqs 1 client_address=10.9.1.1 instance=msg3)" "per-msg" "the third message is deferred"
 is "$(redis-cli -p "$rp" zcard proto:rl:per-msg:10.9.1.1)" 2 "redis holds one entry per admitted message"
 
+is "$($PD_CLIENT "$U" many 3000)" "3000 of 3000 answered" "3000 connections open at once, each answered"
+like "$(metric_value "$mp" relaykit_policyd_connections)" '^[0-9]+$' "metrics: open connections"
+
 # Auth-sender rules.
 is "$($PD_CLIENT "$U" req sasl_username=app@example.com sender=app@example.com)" "DUNNO" \
 	"a login may send as itself"
@@ -147,6 +150,13 @@ printf 'rateLimit: {rules: [{name: x}]}\n' >>"$T/main.yaml"
 kill -HUP $PD_PID
 ok "a bad config on SIGHUP is refused" wait_for "grep -q 'reload failed' '$T/main.log'" 5
 is "$($PD_CLIENT "$U" req)" "DUNNO" "and the running one kept"
+write_cfg open 1/1m
+sed -i "s/policydPort: $mp/policydPort: $(free_port)/" "$T/main.yaml"
+kill -HUP $PD_PID
+ok "a listener change on SIGHUP says it needs a restart" \
+	wait_for "grep -q 'metrics listener changed; restart to apply' '$T/main.log'" 5
+like "$(metric_value "$mp" 'relaykit_policyd_reloads_total{result="ok"}')" '^[1-9]' \
+	"metrics stay on the old port until then; reloads counted"
 write_cfg open 3/1m
 kill -HUP $PD_PID
 ok "reloaded again" wait_for "[ \$(grep -c 'reloaded' '$T/main.log') -ge 2 ]" 5
