@@ -2,10 +2,12 @@
 sbin_PROGRAMS += policyd/relaykit-policyd
 policyd_relaykit_policyd_SOURCES = policyd/policyd.c policyd/policyd.h \
 	policyd/pd_request.c policyd/pd_policy.c policyd/pd_ratelimit.lua.h \
-	policyd/pd_redis.c policyd/pd_server.c policyd/pd_metrics.c
+	policyd/pd_redis.c policyd/pd_server.c policyd/pd_metrics.c \
+	policyd/pd_sasl.h policyd/pd_sasl_proto.c policyd/pd_sasl.c \
+	policyd/pd_auth.c
 policyd_relaykit_policyd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
-policyd_relaykit_policyd_LDADD = $(RK_LIBS) $(EVENT_LIBS)
+policyd_relaykit_policyd_LDADD = $(RK_LIBS) $(EVENT_LIBS) -lcrypt
 dist_man_MANS += man/relaykit-policyd.8
 
 check_PROGRAMS += t/unit/pd_request_test
@@ -26,7 +28,26 @@ t/fuzz/fuzz_policy: FUZZ_EXTRA = policyd/pd_request.c
 t/fuzz/fuzz_policy: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
 t/fuzz/fuzz_policy: $(top_srcdir)/policyd/pd_request.c
 
-INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t
+check_PROGRAMS += t/unit/pd_sasl_test
+TESTS += t/unit/pd_sasl_test
+t_unit_pd_sasl_test_SOURCES = t/unit/pd_sasl_test.c t/tap.h \
+	policyd/pd_sasl_proto.c
+t_unit_pd_sasl_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
+
+FUZZ_NAMES += sasl
+check_PROGRAMS += t/fuzz/replay_sasl
+TESTS += t/fuzz/replay_sasl
+t_fuzz_replay_sasl_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_sasl.c \
+	policyd/pd_sasl_proto.c
+t_fuzz_replay_sasl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd \
+	-DFUZZ_NAME='"sasl"'
+t/fuzz/fuzz_sasl: FUZZ_EXTRA = policyd/pd_sasl_proto.c
+t/fuzz/fuzz_sasl: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
+t/fuzz/fuzz_sasl: $(top_srcdir)/policyd/pd_sasl_proto.c
+
+INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t \
+	t/integ/auth_sasl.t
+EXTRA_DIST += t/integ/auth_client.py
 EXTRA_DIST += t/integ/policyd_lib.sh t/integ/policyd_client.py \
 	t/integ/policyd_smtp.py
 EXTRA_DIST += bench/policy/run bench/policy/loadgen.c

@@ -26,6 +26,7 @@ static const char *const l_reason[] = { "reason" };
 static const char *const l_kind[] = { "kind" };
 static const char *const l_mode[] = { "mode" };
 static const char *const l_result[] = { "result" };
+static const char *const l_mech_result[] = { "mechanism", "result" };
 
 void
 pd_metrics_init(struct pd_metrics *m)
@@ -65,6 +66,18 @@ pd_metrics_init(struct pd_metrics *m)
 	        l_mode);
 	m->reloads = rk_metrics_counter(reg, "relaykit_policyd_reloads_total",
 	    "Configuration reloads (SIGHUP), by result.", 1, l_result);
+	m->auth = rk_metrics_counter(reg, "relaykit_policyd_auth_total",
+	    "SMTP AUTH attempts, by mechanism and result (ok, fail, locked).",
+	    2, l_mech_result);
+	m->auth_lockout_unavailable = rk_metrics_counter(reg,
+	    "relaykit_policyd_auth_lockout_unavailable_total",
+	    "Lockout checks or counts Redis could not answer (nobody was "
+	    "locked out).",
+	    0, NULL);
+	m->sasl_malformed =
+	    rk_metrics_counter(reg, "relaykit_policyd_sasl_malformed_total",
+	        "SASL connections closed for a malformed line, by reason.", 1,
+	        l_reason);
 	m->duration = rk_metrics_histogram(reg,
 	    "relaykit_policyd_request_duration_seconds",
 	    "From a complete request to its answer.", 0, NULL, 0, NULL);

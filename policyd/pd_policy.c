@@ -90,6 +90,11 @@ pd_state_new(struct rk_cfg *cfg, struct rk_err *err)
 			rk_cidr_set_add(r->nets, &c);
 		}
 	}
+	if (pd_users_load(st, err) != 0) {
+		st->cfg = NULL;
+		pd_state_unref(st);
+		return NULL;
+	}
 	return st;
 }
 
@@ -108,6 +113,7 @@ pd_state_unref(struct pd_state *st)
 	for (size_t i = 0; i < st->nrules; i++)
 		rk_cidr_set_free(st->rules[i].nets);
 	free(st->rules);
+	pd_users_free(st);
 	rk_cfg_unref(st->cfg);
 	free(st);
 }

@@ -63,6 +63,7 @@ struct pd_redis_op {
 	uint64_t start_us;
 	bool sent_eval; /* NOSCRIPT fallback done */
 	bool queued;    /* in hiredis' hands: on_reply frees it */
+	const struct rk_redis_script *script; /* borrowed: lives as long */
 	size_t argc;
 	char **argv; /* owned: [0] EVALSHA/EVAL, [1] sha/source, ... */
 };
@@ -357,7 +358,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		free(op->argv[0]);
 		free(op->argv[1]);
 		op->argv[0] = rk_strdup("EVAL");
-		op->argv[1] = rk_strdup(op->r->script.source);
+		op->argv[1] = rk_strdup(op->script->source);
 		if (op_send(op) == 0)
 			return;
 		op_answer(op, NULL, "connection");
@@ -412,6 +413,15 @@ struct pd_redis_op *
 pd_redis_eval(struct pd_redis *r, size_t nkeys, const char *const *keys,
     size_t nargs, const char *const *args, pd_redis_cb *cb, void *arg)
 {
+	return pd_redis_eval_script(
+	    r, &r->script, nkeys, keys, nargs, args, cb, arg);
+}
+
+struct pd_redis_op *
+pd_redis_eval_script(struct pd_redis *r, const struct rk_redis_script *s,
+    size_t nkeys, const char *const *keys, size_t nargs,
+    const char *const *args, pd_redis_cb *cb, void *arg)
+{
 	struct pd_redis_op *op = rk_calloc(1, sizeof(*op));
 	struct timeval tv = { r->command_ms / 1000,
 		(r->command_ms % 1000) * 1000 };
@@ -426,10 +436,10 @@ pd_redis_eval(struct pd_redis *r, size_t nkeys, const char *const *keys,
 	op->start_us = pd_now_us();
 	op->argc = 3 + nkeys + nargs;
 	op->argv = rk_calloc(op->argc, sizeof(*op->argv));
-	op->sent_eval = r->script.sha1[0] == '\0';
+	op->script = s;
+	op->sent_eval = s->sha1[0] == '\0';
 	op->argv[i++] = rk_strdup(op->sent_eval ? "EVAL" : "EVALSHA");
-	op->argv[i++] =
-	    rk_strdup(op->sent_eval ? r->script.source : r->script.sha1);
+	op->argv[i++] = rk_strdup(op->sent_eval ? s->source : s->sha1);
 	snprintf(n, sizeof(n), "%zu", nkeys);
 	op->argv[i++] = rk_strdup(n);
 	for (size_t k = 0; k < nkeys; k++)

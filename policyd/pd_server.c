@@ -386,7 +386,8 @@ on_accept_error(struct evconnlistener *l, void *arg)
 }
 
 static struct evconnlistener *
-listen_unix(struct pd_server *s, const char *path, struct rk_err *err)
+listen_unix(struct event_base *base, const char *path, evconnlistener_cb cb,
+    void *arg, struct rk_err *err)
 {
 	struct sockaddr_un sun;
 	struct evconnlistener *l;
@@ -402,7 +403,7 @@ listen_unix(struct pd_server *s, const char *path, struct rk_err *err)
 	/* A socket left by a previous run; never remove anything else. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
-	l = evconnlistener_new_bind(s->ctx->base, on_accept, s,
+	l = evconnlistener_new_bind(base, cb, arg,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511,
 	    (struct sockaddr *)&sun, sizeof(sun));
 	if (l == NULL) {
@@ -412,14 +413,12 @@ listen_unix(struct pd_server *s, const char *path, struct rk_err *err)
 	/* Postfix's smtpd runs as another user; the folder's permissions
 	   decide who may connect. */
 	(void)chmod(path, 0666);
-	s->paths = rk_reallocarray(s->paths, s->npaths + 1, sizeof(*s->paths));
-	s->paths[s->npaths++] = rk_strdup(path);
 	return l;
 }
 
 static struct evconnlistener *
-listen_inet(
-    struct pd_server *s, const struct rk_endpoint *ep, struct rk_err *err)
+listen_inet(struct event_base *base, const struct rk_endpoint *ep,
+    evconnlistener_cb cb, void *arg, struct rk_err *err)
 {
 	struct evutil_addrinfo hints, *ai = NULL;
 	struct evconnlistener *l;
@@ -438,13 +437,26 @@ listen_inet(
 		    evutil_gai_strerror(rc));
 		return NULL;
 	}
-	l = evconnlistener_new_bind(s->ctx->base, on_accept, s,
+	l = evconnlistener_new_bind(base, cb, arg,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
 	    511, ai->ai_addr, (int)ai->ai_addrlen);
 	if (l == NULL)
 		rk_err_set(
 		    err, "inet:%s:%s: %s", ep->host, port, strerror(errno));
 	evutil_freeaddrinfo(ai);
+	return l;
+}
+
+struct evconnlistener *
+pd_listen(struct event_base *base, const struct rk_endpoint *ep,
+    evconnlistener_cb cb, void *arg, struct rk_err *err)
+{
+	struct evconnlistener *l = ep->kind == RK_EP_UNIX
+	    ? listen_unix(base, ep->path, cb, arg, err)
+	    : listen_inet(base, ep, cb, arg, err);
+
+	if (l != NULL)
+		evconnlistener_set_error_cb(l, on_accept_error);
 	return l;
 }
 
@@ -458,15 +470,18 @@ pd_server_new(struct pd_ctx *ctx, struct rk_err *err)
 	s->ls = rk_calloc(p->nlisten ? p->nlisten : 1, sizeof(*s->ls));
 	for (size_t i = 0; i < p->nlisten; i++) {
 		const struct rk_endpoint *ep = &p->listen[i];
-		struct evconnlistener *l = ep->kind == RK_EP_UNIX
-		    ? listen_unix(s, ep->path, err)
-		    : listen_inet(s, ep, err);
+		struct evconnlistener *l =
+		    pd_listen(ctx->base, ep, on_accept, s, err);
 
 		if (l == NULL) {
 			pd_server_free(s);
 			return NULL;
 		}
-		evconnlistener_set_error_cb(l, on_accept_error);
+		if (ep->kind == RK_EP_UNIX) {
+			s->paths = rk_reallocarray(
+			    s->paths, s->npaths + 1, sizeof(*s->paths));
+			s->paths[s->npaths++] = rk_strdup(ep->path);
+		}
 		s->ls[s->nls++] = l;
 	}
 	return s;

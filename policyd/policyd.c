@@ -25,12 +25,14 @@
 #include "rk_cfg.h"
 #include "rk_log.h"
 #include "policyd.h"
+#include "pd_sasl.h"
 
 #define PROG "relaykit-policyd"
 
 struct pd_main {
 	struct pd_ctx ctx;
 	struct pd_server *server;
+	struct pd_sasl_server *sasl;
 	struct pd_http *http;
 	const char *path;
 	bool foreground;
@@ -41,11 +43,15 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: " PROG " [-fnV] [-c FILE]\n"
+	    "       " PROG " --hash < password\n"
 	    "  -c FILE  configuration (default " RK_CFG_DEFAULT_PATH ")\n"
 	    "  -n       check the configuration, print \"configuration OK\"\n"
 	    "  -f       log to standard error instead of the configured "
 	    "destination\n"
 	    "  -V       print the version\n"
+	    "  --hash   print a crypt(3) hash (yescrypt) of the password on "
+	    "standard input,\n"
+	    "           for auth.users or auth.usersFile\n"
 	    "  -h       this help\n");
 }
 
@@ -119,6 +125,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	struct rk_cfg *cfg;
 	struct pd_state *st;
 	struct rk_err err;
+	bool old_auth;
 
 	(void)sig;
 	(void)what;
@@ -134,12 +141,16 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
 		return;
 	}
+	old_auth = m->ctx.state->cfg->auth.enabled;
 	warn_restart_keys(m->ctx.state->cfg, cfg);
 	pd_state_unref(m->ctx.state);
 	m->ctx.state = st;
 	rk_log_set_level((enum rk_log_level)cfg->log.level);
 	rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("ok"));
-	rk_log_info("reloaded %s: %zu rate-limit rules", m->path, st->nrules);
+	if (cfg->auth.enabled != old_auth)
+		rk_log_warnx("reload: auth.enabled changed; restart to apply");
+	rk_log_info("reloaded %s: %zu rate-limit rules, %zu users", m->path,
+	    st->nrules, st->nusers);
 }
 
 static void
@@ -199,6 +210,15 @@ run(struct pd_main *m, struct rk_cfg *cfg)
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
+	if (cfg->auth.enabled) {
+		ctx->crypt = pd_crypt_pool_new(ctx->base);
+		rk_ratelimit_init(&ctx->lockout_log, 60000);
+		if ((m->sasl = pd_sasl_server_new(ctx, &err)) == NULL) {
+			rk_log_warnx("cannot listen for SASL: %s", err.msg);
+			status = EX_UNAVAILABLE;
+			goto out;
+		}
+	}
 	if (cfg->metrics.enabled &&
 	    (m->http =
 	            pd_http_new(ctx->base, &ctx->metrics, cfg->metrics.address,
@@ -212,14 +232,17 @@ run(struct pd_main *m, struct rk_cfg *cfg)
 	sig[2] = evsignal_new(ctx->base, SIGINT, on_term, m);
 	for (int i = 0; i < 3; i++)
 		event_add(sig[i], NULL);
-	rk_log_info("started: %zu listeners, %zu rate-limit rules, redis "
-	            "prefix \"%s\"",
-	    cfg->policyd.nlisten, ctx->state->nrules,
+	rk_log_info("started: %zu listeners, %zu SASL listeners, %zu "
+	            "rate-limit rules, %zu users, redis prefix \"%s\"",
+	    cfg->policyd.nlisten, m->sasl ? cfg->policyd.nsaslListen : 0,
+	    ctx->state->nrules, ctx->state->nusers,
 	    pd_redis_prefix(ctx->redis));
 	event_base_dispatch(ctx->base);
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 out:
+	pd_sasl_server_free(m->sasl);
+	pd_crypt_pool_free(ctx->crypt);
 	pd_server_free(m->server);
 	pd_http_free(m->http);
 	pd_redis_free(ctx->redis);
@@ -243,6 +266,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--hash") == 0)
+		return pd_hash_main(stdin, stdout, stderr);
 	while ((ch = getopt(argc, argv, "c:fhnV")) != -1) {
 		switch (ch) {
 		case 'c':

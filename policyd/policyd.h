@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rk_cfg.h"
 #include "rk_cidr.h"
@@ -26,6 +27,7 @@
 
 struct event_base;
 struct redisReply;
+struct rk_redis_script;
 
 /* ------------------------------------------------------------ requests */
 
@@ -105,6 +107,9 @@ struct pd_metrics {
 	struct rk_metric *reloads;       /* result */
 	struct rk_metric *sender_rejects;
 	struct rk_metric *duration; /* histogram: request in to answer out */
+	struct rk_metric *auth;     /* mechanism, result */
+	struct rk_metric *auth_lockout_unavailable;
+	struct rk_metric *sasl_malformed; /* reason */
 };
 
 void pd_metrics_init(struct pd_metrics *m);
@@ -140,6 +145,10 @@ void pd_redis_free(struct pd_redis *r);
 struct pd_redis_op *pd_redis_eval(struct pd_redis *r, size_t nkeys,
     const char *const *keys, size_t nargs, const char *const *args,
     pd_redis_cb *cb, void *arg);
+/* The same with another script (s borrowed until cb runs). */
+struct pd_redis_op *pd_redis_eval_script(struct pd_redis *r,
+    const struct rk_redis_script *s, size_t nkeys, const char *const *keys,
+    size_t nargs, const char *const *args, pd_redis_cb *cb, void *arg);
 void pd_redis_op_cancel(struct pd_redis_op *op);
 /* The key prefix, borrowed. */
 const char *pd_redis_prefix(const struct pd_redis *r);
@@ -153,13 +162,43 @@ struct pd_rule {
 	char rate[64];                    /* "10/1s" */
 };
 
+/* One SASL user: auth.users, then auth.usersFile. */
+struct pd_user {
+	char *login;  /* owned */
+	char *secret; /* owned, wiped on free: crypt(3) hash or clear text */
+	bool hashed;
+};
+
 /* Everything derived from one config; refcounted, immutable. */
 struct pd_state {
 	struct rk_cfg *cfg; /* one reference */
 	struct pd_rule *rules;
 	size_t nrules;
+	struct pd_user *users;
+	size_t nusers;
 	int refs;
 };
+
+/* pd_auth.c: the users of st->cfg (and its usersFile); 0 or -1 with err. */
+int pd_users_load(struct pd_state *st, struct rk_err *err);
+void pd_users_free(struct pd_state *st);
+/* The user of this login (ASCII case-insensitive), or NULL; borrowed. */
+const struct pd_user *pd_user_find(
+    const struct pd_state *st, const char *login);
+
+/* pd_auth.c: password checks in worker threads, answered on the loop. */
+struct pd_crypt_pool;
+struct pd_crypt_job;
+typedef void pd_crypt_cb(void *arg, bool ok);
+struct pd_crypt_pool *pd_crypt_pool_new(struct event_base *base);
+void pd_crypt_pool_free(struct pd_crypt_pool *p);
+/* u NULL: an unknown login, hashed anyway and refused.  cb runs once on
+   the loop unless cancelled; the job is borrowed until then. */
+struct pd_crypt_job *pd_crypt_check(struct pd_crypt_pool *p,
+    const struct pd_user *u, const char *password, pd_crypt_cb *cb, void *arg);
+void pd_crypt_cancel(struct pd_crypt_job *j);
+/* --hash: a yescrypt hash of the password on in; the exit status. */
+int pd_hash_main(FILE *in, FILE *out, FILE *errf);
 
 /* Takes over cfg's reference on success; on failure (NULL, err filled)
    the caller keeps it. */
@@ -187,6 +226,9 @@ struct pd_ctx {
 	struct rk_ratelimit fail_log;
 	uint64_t seq; /* for unique script member ids */
 	char host_id[48];
+	struct pd_crypt_pool *crypt;     /* NULL unless auth.enabled */
+	struct rk_ratelimit lockout_log; /* Redis down for the lockout */
+	uint64_t sasl_cuid;              /* connection ids for the handshake */
 };
 
 /*
@@ -204,6 +246,15 @@ extern const char pd_ratelimit_lua[];
 /* -------------------------------------------------------------- server */
 
 struct pd_server;
+struct evconnlistener;
+struct rk_endpoint;
+struct sockaddr;
+/* A listener on ep (unix: mode 0666, a stale socket replaced), calling cb
+   with arg; NULL with err.  Accept errors are logged. */
+struct evconnlistener *pd_listen(struct event_base *base,
+    const struct rk_endpoint *ep,
+    void (*cb)(struct evconnlistener *, int, struct sockaddr *, int, void *),
+    void *arg, struct rk_err *err);
 struct pd_server *pd_server_new(struct pd_ctx *ctx, struct rk_err *err);
 void pd_server_free(struct pd_server *s);
 uint64_t pd_now_ms(void);
