@@ -79,9 +79,14 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 {
 	struct mlt_conn *c = conn_get(ctx);
 	/* No replies to headers and body chunks save a round trip each;
-	   the steps no check uses are not sent at all. */
+	   the steps no check uses are not sent at all.  MAIL keeps its
+	   reply: Postfix then waits until the message holds its state, so
+	   a reload after MAIL FROM never reaches it (SMFIP_NR_MAIL let the
+	   MAIL wait in libmilter's queue past a reload).  A check that
+	   needs the client (sender validation) must drop SMFIP_NOCONNECT. */
 	unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY |
-	    SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	    SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA;
 
 	(void)f2;
 	(void)f3;
@@ -119,7 +124,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	m->st = mlt_server_state(c->srv);
 	m->leadspc = (c->pflags & SMFIP_HDR_LEADSPC) != 0;
 	queue_id(ctx, m);
-	return SMFIS_CONTINUE;
+	return (c->pflags & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static bool

@@ -8,7 +8,9 @@
 # milter processes per 1000 messages), peak RSS, and relaykit/OpenDKIM
 # ratios.  Not a test: numbers depend on the machine.
 #
-#   bench/dkim/run.sh [BUILDDIR]      (N2K=2000 N100K=500 SESSIONS=10)
+#   bench/dkim/run.sh [BUILDDIR]      (N2K=2000 N100K=500 SESSIONS=10
+#                                      SIZES="2048 102400" ALGS="rsa-sha256
+#                                      ed25519-sha256 both")
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=${1:-$top_srcdir/_build/milter}
@@ -121,11 +123,11 @@ stop_milters() { local p; for p in $MPIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.5; for p in $MPIDS; do kill -9 "$p" 2>/dev/null; done; MPIDS=""; MILTERS=""; }
 
 printf '%-10s %-16s %6s %8s %10s %9s\n' size setup msgs msg/s cpu_ms/msg peak_kB
-for size in 2048 102400; do
+for size in ${SIZES:-2048 102400}; do
 	n=$N2K; [ $size = 102400 ] && n=$N100K
 	MPIDS="" MILTERS=""
 	run none "$size" "$n"
-	for alg in rsa-sha256 ed25519-sha256 both; do
+	for alg in ${ALGS:-rsa-sha256 ed25519-sha256 both}; do
 		start_relaykit "$alg"; run "relaykit-$alg" "$size" "$n"; stop_milters
 		start_opendkim "$alg"; run "opendkim-$alg" "$size" "$n"; stop_milters
 	done
