@@ -4,7 +4,9 @@
  * always written in the one order that cannot relay for strangers:
  * permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination,
  * with the policy service first among the recipient restrictions so that
- * it sees every accepted recipient, including trusted clients'.
+ * it sees every accepted recipient, including trusted clients'.  With
+ * auth.enabled, smtpd checks logins with relaykit-policyd over the Dovecot
+ * SASL protocol (policyd.saslListen).
  */
 #include "config.h"
 
@@ -126,6 +128,31 @@ want_policy(struct pc_ctx *ctx, struct pc_list *w, struct rk_buf *policy,
 	return 0;
 }
 
+/*
+ * SMTP AUTH through relaykit-policyd's Dovecot SASL side: smtpd offers
+ * what policyd's handshake lists, never anonymous logins, and (with
+ * auth.requireTls, see want_tls) only after STARTTLS.
+ */
+static int
+want_auth(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg *c = ctx->cfg;
+	char ep[512];
+
+	if (!c->auth.enabled)
+		return 0;
+	if (c->policyd.nsaslListen == 0)
+		return rk_err_set(err, "policyd.saslListen is empty");
+	if (endpoint(ctx, &c->policyd.saslListen[0], ep, sizeof(ep), "SASL",
+	        err) != 0)
+		return -1;
+	want(w, "smtpd_sasl_auth_enable", "yes");
+	want(w, "smtpd_sasl_type", "dovecot");
+	want(w, "smtpd_sasl_path", "%s", ep);
+	want(w, "smtpd_sasl_security_options", "noanonymous");
+	return 0;
+}
+
 static int
 want_milter(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
@@ -219,7 +246,8 @@ want_tls(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	}
 	want(w, "smtpd_tls_cert_file", "%s", cert.data);
 	want(w, "smtpd_tls_key_file", "%s", key.data);
-	want(w, "smtpd_tls_auth_only", "yes");
+	want(
+	    w, "smtpd_tls_auth_only", ctx->cfg->auth.requireTls ? "yes" : "no");
 	rk_buf_free(&cert);
 	rk_buf_free(&key);
 	return rc;
@@ -377,8 +405,9 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	if (m->maxMessageSize == 0 || m->maxMessageSize > 51200000)
 		want(w, "mailbox_size_limit", "0");
 	if (want_policy(ctx, w, &policy, err) != 0 ||
-	    want_milter(ctx, w, err) != 0 || want_relay(ctx, w, err) != 0 ||
-	    want_tls(ctx, w, err) != 0 || want_rate_limits(ctx, w, err) != 0)
+	    want_auth(ctx, w, err) != 0 || want_milter(ctx, w, err) != 0 ||
+	    want_relay(ctx, w, err) != 0 || want_tls(ctx, w, err) != 0 ||
+	    want_rate_limits(ctx, w, err) != 0)
 		goto out;
 	want(w, "smtpd_relay_restrictions", RELAY_RESTRICTIONS);
 	want(w, "smtpd_recipient_restrictions", "%s%s" RELAY_RESTRICTIONS,

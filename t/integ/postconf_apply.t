@@ -29,10 +29,14 @@ rateLimit:
   enabled: true
   domains:
     gmail.com: {maxConnections: 1, maxPerConnection: 3, rate: 1/20s}
+auth:
+  enabled: true
+  users: {app@example.test: "\$y\$j9T\$abc"}
 milter:
   listen: unix:$T/queue/relaykit/milter.sock
 policyd:
   listen: inet:127.0.0.1:10040
+  saslListen: unix:$T/queue/relaykit/auth.sock
 YAML
 snap() { postconf -c "$D" -n; postconf -c "$D" -M; }
 before=$(snap)
@@ -63,6 +67,12 @@ like "$n" '^message_size_limit = 10485760$' "message size"
 like "$n" '^rk_gmail_com_destination_rate_delay = 20s$' "gmail rate delay from 1/20s"
 like "$(postconf -c "$D" -M rk_gmail_com/unix)" 'rk_gmail_com +unix +- +- +n +- +1 +smtp' "gmail transport, one process"
 like "$(postconf -c "$D" -P 587/inet/smtpd_tls_auth_only)" '= yes' "submission requires TLS for AUTH"
+like "$n" '^smtpd_sasl_auth_enable = yes$' "auth.enabled: SMTP AUTH on"
+like "$n" '^smtpd_sasl_type = dovecot$' "served by relaykit-policyd's Dovecot SASL side"
+like "$n" '^smtpd_sasl_path = unix:relaykit/auth\.sock$' "SASL socket relative to the chroot"
+like "$n" '^smtpd_sasl_security_options = noanonymous$' "no anonymous logins"
+like "$n" '^smtpd_tls_auth_only = yes$' "auth.requireTls: AUTH only after STARTTLS"
+ok "broken_sasl_auth_clients left alone" eval "! printf '%s\n' \"\$n\" | grep -q '^broken_sasl_auth_clients'"
 like "$(postconf -c "$D" -P 10025/inet/smtpd_upstream_proxy_protocol)" '= haproxy' "PROXY listener"
 is "$(stat -c %a "$D/relaykit/sasl_passwd")" 600 "password map is private"
 ok "password map built with postmap" test -e "$D/relaykit/sasl_passwd.db"
@@ -75,6 +85,22 @@ applied=$(snap)
 out=$("$PC" -c "$T/rk.yaml" -C "$D" 2>&1)
 is "$out" "relaykit-postconf: nothing to change" "second apply changes nothing"
 is "$(snap)" "$applied" "second apply left the files alone"
+
+# SASL over TCP, AUTH also without TLS, then no AUTH at all
+sed -e 's|^  saslListen: .*|  saslListen: inet:127.0.0.1:10041|' \
+	-e 's|^  users: {app@|  requireTls: false\n&|' "$T/rk.yaml" >"$T/tcp.yaml"
+"$PC" -c "$T/tcp.yaml" -C "$D" >"$T/tcp.out" 2>&1 || sed 's/^/# /' "$T/tcp.out"
+n=$(postconf -c "$D" -n)
+like "$n" '^smtpd_sasl_path = inet:127\.0\.0\.1:10041$' "a TCP saslListen"
+like "$n" '^smtpd_tls_auth_only = no$' "auth.requireTls false: AUTH before STARTTLS too"
+sed -e 's|^  saslListen: .*|  saslListen: unix:/run/elsewhere/auth.sock|' "$T/rk.yaml" >"$T/outside.yaml"
+out=$("$PC" -c "$T/outside.yaml" -C "$D" 2>&1); rc=$?
+is "$rc" 78 "a SASL socket outside smtpd's chroot is refused"
+like "$out" 'SASL socket /run/elsewhere/auth\.sock is outside the chroot' "and says why"
+awk '/^auth:/ { skip = 1; next } skip && /^  / { next } { skip = 0; print }' "$T/rk.yaml" >"$T/noauth.yaml"
+out=$("$PC" -c "$T/noauth.yaml" -C "$D" 2>&1)
+like "$out" 'main\.cf: smtpd_sasl_type: dovecot -> \(unset\)' "auth disabled: the SASL settings go back"
+"$PC" -c "$T/rk.yaml" -C "$D" >/dev/null 2>&1
 
 # a config that no longer wants the relay puts its settings back
 sed 's/^    enabled: true$/    enabled: false/' "$T/rk.yaml" >"$T/norelay.yaml"
