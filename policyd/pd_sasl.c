@@ -87,6 +87,7 @@ struct pd_sconn {
 	struct bufferevent *bev;
 	bool got_version;
 	bool closing;
+	bool no_linger;   /* close as soon as the output is out */
 	unsigned long id; /* the request in progress, 0: none */
 	enum sasl_step step;
 	enum sasl_mech mech;
@@ -172,6 +173,22 @@ sconn_close(struct pd_sconn *c)
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		sconn_linger(c);
+}
+
+/*
+ * Closes at once (the output, if any, first): for the lockout, where the
+ * input is empty.  Lingering would keep accepting smtpd's next request on
+ * this connection only to drop it; closed, smtpd's next write fails and it
+ * reconnects, so only the locked request gets the temporary failure.
+ */
+static void
+sconn_close_now(struct pd_sconn *c)
+{
+	c->closing = true;
+	c->no_linger = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		sconn_free(c);
 }
 
 static void
@@ -336,7 +353,7 @@ on_check(void *arg, const redisReply *rep, const char *err)
 		log_result(c, "locked", d);
 		verify_free(v);
 		c->v = NULL;
-		sconn_close(c); /* Postfix: 454 4.7.0 */
+		sconn_close_now(c); /* Postfix: 454 4.7.0 */
 		return;
 	}
 	v->job = pd_crypt_check(sctx(c)->crypt, pd_user_find(v->st, c->login),
@@ -592,7 +609,9 @@ on_write(struct bufferevent *bev, void *arg)
 	struct pd_sconn *c = arg;
 
 	(void)bev;
-	if (c->closing)
+	if (c->closing && c->no_linger)
+		sconn_free(c);
+	else if (c->closing)
 		sconn_linger(c);
 }
 
