@@ -335,7 +335,7 @@ usage(FILE *fp)
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -n       check configuration and keys, then exit\n"
 	    "  -V       print the version and exit\n"
-	    "  -h       this help\n",
+	    "  -h, --help  this help\n",
 	    RK_CFG_DEFAULT_PATH);
 }
 
@@ -374,7 +374,12 @@ main(int argc, char **argv)
 	struct rk_err err;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:fnVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;

@@ -51,6 +51,7 @@ is "$r" 78 "start with a missing key: EX_CONFIG"
 like "$(cat "$T/start.log")" "selector=r1: .*No such file" "and names the key"
 mv "$T/r1.pem" "$KEYS/rsa.example/r1.pem"
 like "$("$MILTER" -h)" "usage: relaykit-milter" "-h prints usage"
+like "$("$MILTER" --help)" "usage: relaykit-milter" "--help prints usage"
 like "$("$MILTER" -V)" "^relaykit-milter [0-9]" "-V prints the version"
 
 ok "milter starts" milter_start "$T/rk.yaml"
