@@ -18,7 +18,8 @@
  * Temporary authentication failure" (a FAIL, even with Dovecot's "temp"
  * flag, is always 535 to Postfix 3.7).  A line Postfix would never send
  * (malformed, over PD_SASL_LINE_MAX, no VERSION first) closes the
- * connection too; other connections are not affected.
+ * connection too, as does a partial line that policyd.requestTimeout does
+ * not see completed; other connections are not affected.
  *
  * Ownership: a verification holds a state reference, a copy of the
  * password (wiped on free) and at most one Redis operation or crypt job;
@@ -88,6 +89,7 @@ struct pd_sconn {
 	bool got_version;
 	bool closing;
 	bool no_linger;   /* close as soon as the output is out */
+	bool partial;     /* a line has started: requestTimeout runs */
 	unsigned long id; /* the request in progress, 0: none */
 	enum sasl_step step;
 	enum sasl_mech mech;
@@ -555,6 +557,25 @@ on_command(struct pd_sconn *c, const struct pd_sasl_cmd *cmd)
 	return true;
 }
 
+/*
+ * smtpd keeps its connection for as long as the process lives, idle
+ * between logins, so only a partial line has a deadline:
+ * policyd.requestTimeout from when it was seen incomplete.
+ */
+static void
+arm_timeout(struct pd_sconn *c, bool partial)
+{
+	struct timeval tv;
+	uint64_t ms = sctx(c)->state->cfg->policyd.requestTimeout;
+
+	if (partial == c->partial)
+		return;
+	c->partial = partial;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	bufferevent_set_timeouts(c->bev, partial ? &tv : NULL, NULL);
+}
+
 static void
 sconn_process(struct pd_sconn *c)
 {
@@ -566,12 +587,15 @@ sconn_process(struct pd_sconn *c)
 		struct rk_err err;
 		const char *buf;
 
-		if (len == 0)
+		if (len == 0) {
+			arm_timeout(c, false);
 			return;
+		}
 		n = len < PD_SASL_LINE_MAX ? len : PD_SASL_LINE_MAX;
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 		switch (pd_sasl_parse(buf, n, &cmd, &err)) {
 		case PD_SASL_MORE:
+			arm_timeout(c, true);
 			return;
 		case PD_SASL_BAD:
 			sconn_malformed(c, err.msg,
@@ -621,8 +645,10 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	struct pd_sconn *c = arg;
 
 	(void)bev;
-	if ((what & BEV_EVENT_TIMEOUT) && !c->closing)
-		rk_log_warnx("sasl action=close reason=timeout");
+	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
+		rk_metric_inc(sctx(c)->metrics.timeouts, RK_LABELS("sasl"));
+		rk_log_warnx("sasl action=close reason=request_timeout");
+	}
 	sconn_free(c);
 }
 

@@ -11,11 +11,14 @@
 #                                               what comes back until EOF
 #   auth_client.py ENDPOINT burst N USER PASS    N PLAIN logins on one
 #                                               connection, one result each
+#   auth_client.py ENDPOINT idle SECONDS USER PASS  a PLAIN login after
+#                                               SECONDS of silence
 # ENDPOINT: unix:/path or inet:host:port.  Results: OK user=..., FAIL
 # reason=..., or EOF (the server closed the connection).
 import base64
 import socket
 import sys
+import time
 
 
 def connect(ep):
@@ -114,6 +117,11 @@ def main():
         msg = b"\0" + user.encode() + b"\0" + pw.encode()
         for _ in range(n):
             print(c.auth("PLAIN", [msg], True, "127.0.0.1"))
+        return
+    if cmd == "idle":
+        time.sleep(float(sys.argv[3]))
+        msg = b"\0" + sys.argv[4].encode() + b"\0" + sys.argv[5].encode()
+        print(c.auth("PLAIN", [msg], True, "127.0.0.1"))
         return
     user, pw = sys.argv[3].encode(), sys.argv[4].encode()
     secured = len(sys.argv) > 5 and sys.argv[5] == "secured"

@@ -6,7 +6,8 @@
 # auth.usersFile and SIGHUP, auth.methods, auth.requireTls, the lockout per
 # address and per login and its expiry, Redis down (nobody locked out),
 # malformed and oversized exchanges answered while the daemon keeps
-# serving, and no password or hash in the log.
+# serving, a partial line timed out but an idle connection kept, and no
+# password or hash in the log.
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/policyd_lib.sh"
 need redis-server redis-cli
@@ -61,6 +62,7 @@ write_cfg() { # write_cfg METHODS
 	policyd:
 	  listen: unix:$T/policy.sock
 	  saslListen: $U, $I
+	  requestTimeout: 1s
 	YAML
 }
 write_cfg "PLAIN, LOGIN"
@@ -103,6 +105,8 @@ while True:
     if not x: break
     d+=x
 print("closed" if d.endswith(b"DONE\n") else d)' "$T/auth.sock")" closed "AUTH before VERSION: closed after the handshake"
+is "$($AC "$U" raw 'AUTH\t1\tPL' 5)" "EOF" "a partial line: closed after policyd.requestTimeout"
+is "$($AC "$U" idle 1.5 sha sha-pw)" "OK user=sha" "an idle connection between lines is kept"
 like "$($AC "$U" burst 2 sha sha-pw)" '^OK user=sha
 OK user=sha$' "the daemon keeps serving, several requests on one connection"
 like "$(pd_metrics "$mp")" 'relaykit_policyd_sasl_malformed_total\{reason="too_long"\} 1' "malformed lines counted"
