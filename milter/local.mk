@@ -13,8 +13,9 @@ t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 	milter/mlt_dkim.c milter/mlt_dkim.h
 
 INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t \
-	t/integ/milter_valgrind.t
+	t/integ/milter_valgrind.t t/integ/milter_miltertest.t
 EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
+	t/integ/milter_miltertest.lua \
 	t/integ/milter_verify.py t/integ/milter_verify.pl
 
 # Fuzzing: canonicalization and From parsing (t/fuzz/fuzz_dkim.c).
