@@ -36,7 +36,8 @@ mk_key() {
 # smtpd, which runs as user postfix); sets MILTER_PID.
 milter_start() {
 	rm -f "$T/milter.sock"
-	(umask 0111; exec "$MILTER" -f -c "$1") >>"$T/milter.log" 2>&1 &
+	(umask 0111; ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 \
+		exec "$MILTER" -f -c "$1") >>"$T/milter.log" 2>&1 &
 	MILTER_PID=$!
 	track $MILTER_PID
 	wait_for "[ -S $T/milter.sock ]" 10

@@ -69,8 +69,12 @@ ok "all $sent messages captured" wait_for "[ \$(sink_count) -ge $sent ]" 120
 # resident size is still far below one message.
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$MILTER_PID/status")
 diag "milter peak RSS after the 10 MB messages: ${hwm} kB"
-ok "memory does not grow with message size (peak ${hwm} kB < 12 MB)" \
-	[ "${hwm:-999999}" -lt 12288 ]
+limit=12288
+# ASan's shadow memory and allocator cost more; its quarantine is off
+# for the milter (milter_start), so freed chunks do not pile up.
+grep -qa __asan_init "$MILTER" && limit=65536
+ok "memory does not grow with message size (peak ${hwm} kB < $limit kB)" \
+	[ "${hwm:-999999}" -lt $limit ]
 
 # Each captured message, named by its X-Case and From domain.
 for m in "$SINK"/*.eml; do
