@@ -15,6 +15,7 @@ mail:
       keys: [{selector: r1, algorithm: rsa-sha256}]
 dkim:
   keyDir: $KEYS
+  expiration: 1d
 milter:
   listen: unix:$T/milter.sock
 metrics:
@@ -25,8 +26,14 @@ out=$(SOCK="unix:$T/milter.sock" timeout 60 miltertest \
 	-s "$top_srcdir/t/integ/milter_miltertest.lua" 2>&1)
 like "$out" "sign_reply_accept=true" "signed message: accepted at end of message"
 like "$out" "sign_inserted=true" "signed message: DKIM-Signature inserted"
-like "$out" "sign_value= ?v=1; a=rsa-sha256; c=relaxed/relaxed; d=rsa.example; s=r1; t=[0-9]+; h=from:from:subject; bh=" \
+like "$out" "sign_value= ?v=1; a=rsa-sha256; c=relaxed/relaxed; d=rsa.example; s=r1; t=[0-9]+; x=[0-9]+; h=from:from:subject; bh=" \
 	"signature tags in order, From oversigned"
+t=$(printf '%s\n' "$out" | sed -n 's/^sign_value=.* t=\([0-9]*\);.*/\1/p')
+x=$(printf '%s\n' "$out" | sed -n 's/^sign_value=.* x=\([0-9]*\);.*/\1/p')
+is "$(( ${x:-0} - ${t:-0} ))" 86400 "dkim.expiration 1d: x= is t= + 86400"
+now=$(date +%s)
+age=$(( now - ${t:-0} ))
+ok "t= is now" [ "$age" -ge 0 -a "$age" -lt 120 ]
 like "$out" "nofrom_replycode=true" "no From: refused with a reply code"
 like "$out" "twofrom_replycode=true" "two From: refused with a reply code"
 like "$out" "other_accept=true" "other domain: accepted at end of headers"
