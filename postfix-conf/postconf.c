@@ -268,6 +268,7 @@ main(int argc, char **argv)
 	if (ctx.cfg == NULL) {
 		rk_cfg_diag_print(&diag, stderr);
 		rk_cfg_diag_free(&diag);
+		free(confdir);
 		return EX_CONFIG;
 	}
 	ctx.confdir = confdir ? confdir : (confdir = default_confdir());
