@@ -156,11 +156,52 @@ mlt_body_init(struct mlt_body *b, bool relaxed, mlt_emit_fn *emit, void *arg)
 	b->arg = arg;
 }
 
+/* A run of plain content bytes (no CR, LF, or in relaxed WSP): copied in
+   bulk, since most of a body is such runs. */
+static void
+body_run(struct mlt_body *b, const char *p, size_t n)
+{
+	if (b->blank > 0 || b->wsp)
+		body_release(b);
+	while (n > 0) {
+		size_t k = sizeof(b->out) - b->outlen;
+
+		if (k == 0) {
+			body_flush(b);
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(b->out + b->outlen, p, k);
+		b->outlen += k;
+		p += k;
+		n -= k;
+	}
+	b->any = true;
+	b->content = true;
+}
+
+static inline bool
+is_special(const struct mlt_body *b, char c)
+{
+	return c == '\r' || c == '\n' || (b->relaxed && is_wsp(c));
+}
+
 void
 mlt_body_feed(struct mlt_body *b, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
+
+		if (!b->cr && !is_special(b, c)) {
+			size_t j = i + 1;
+
+			while (j < n && !is_special(b, p[j]))
+				j++;
+			body_run(b, p + i, j - i);
+			i = j - 1;
+			continue;
+		}
 
 		if (b->cr) {
 			b->cr = false;
