@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -181,11 +182,22 @@ sconn_close(struct pd_sconn *c)
  * Closes at once (the output, if any, first): for the lockout, where the
  * input is empty.  Lingering would keep accepting smtpd's next request on
  * this connection only to drop it; closed, smtpd's next write fails and it
- * reconnects, so only the locked request gets the temporary failure.
+ * reconnects, so only the locked request gets the temporary failure.  Over
+ * TCP an orderly close is not enough: smtpd's next write would still
+ * succeed and only its read fail, failing one more login, so the
+ * connection is reset (SO_LINGER 0) instead.
  */
 static void
 sconn_close_now(struct pd_sconn *c)
 {
+	struct linger lg = { 1, 0 };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = (int)bufferevent_getfd(c->bev);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	c->closing = true;
 	c->no_linger = true;
 	bufferevent_disable(c->bev, EV_READ);

@@ -5,12 +5,19 @@
 # by swaks: the right password gets 235 and the message relays, a wrong
 # one 535 5.7.8, PLAIN and LOGIN, no AUTH before STARTTLS, the auth-sender
 # rule refuses a sender the login does not own, and the lockout gives 454
-# 4.7.0 after N failures and lifts after its duration.
+# 4.7.0 after N failures and lifts after its duration, with no other
+# login failing for it.  auth_postfix_tcp.t runs it all with policyd on
+# TCP (AUTH_SASL=tcp) instead of a unix socket.
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/policyd_lib.sh"
 need postfix swaks redis-server redis-cli openssl
 
 rp=$(free_port) sp=$(free_port) pp=$(free_port) subp=$(free_port)
+if [ "${AUTH_SASL:-unix}" = tcp ]; then
+	SASL=inet:127.0.0.1:$(free_port) SASL_PATH=$SASL
+else
+	SASL=unix:$T/auth.sock SASL_PATH=$SASL
+fi
 ok "redis starts" start_redis "$rp"
 ok "sink listens" start_sink "$sp"
 apph=$(printf 'app-secret\n' | "$PD_BIN" --hash)
@@ -36,9 +43,12 @@ auth:
 redis:
   port: $rp
   keyPrefix: "ap:"
+metrics:
+  address: 127.0.0.1
+  policydPort: $(free_port)
 policyd:
   listen: unix:$T/policy.sock
-  saslListen: unix:$T/auth.sock
+  saslListen: $SASL
 YAML
 ok "policyd starts" pd_start rk
 ok "postfix starts" pf_start sub "$pp" "relayhost = [127.0.0.1]:$sp" \
@@ -46,7 +56,7 @@ ok "postfix starts" pf_start sub "$pp" "relayhost = [127.0.0.1]:$sp" \
 	"smtpd_error_sleep_time = 0" "smtpd_junk_command_limit = 1000"
 ok "relaykit-postconf wires AUTH and the submission listener" pf_apply "$T/rk.yaml"
 ok "the submission listener is up" wait_for "port_open $subp" 20
-like "$(postconf -c "$PF/etc" -n smtpd_sasl_path)" "= unix:$T/auth\\.sock\$" "smtpd_sasl_path points at policyd"
+is "$(postconf -c "$PF/etc" -h smtpd_sasl_path)" "$SASL_PATH" "smtpd_sasl_path points at policyd ($SASL)"
 
 sub() { # sub ARGS...: swaks on the submission port with STARTTLS
 	swaks --server "127.0.0.1:$subp" --tls --to user@example.org \
