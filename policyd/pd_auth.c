@@ -90,12 +90,13 @@ users_line(struct pd_state *st, const char *path, size_t lineno, const char *p,
 		return 0;
 	colon = memchr(p, ':', n);
 	if (colon == NULL || colon == p || colon + 1 == p + n)
-		return rk_err_set(err, "%s:%zu: want login:hash", path, lineno);
+		return rk_err_set(err, "auth.usersFile %s:%zu: want login:hash",
+		    path, lineno);
 	for (const char *c = p; c < colon; c++)
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
 			return rk_err_set(err,
-			    "%s:%zu: a login may not hold white space or "
-			    "control characters",
+			    "auth.usersFile %s:%zu: a login may not hold "
+			    "white space or control characters",
 			    path, lineno);
 	users_add(
 	    st, p, (size_t)(colon - p), colon + 1, n - (size_t)(colon + 1 - p));

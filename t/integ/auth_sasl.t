@@ -136,6 +136,15 @@ hs=$($AC "$U" handshake)
 ok "auth.methods: PLAIN only offers no LOGIN" eval "! printf '%s\n' \"\$hs\" | grep -q LOGIN"
 is "$($AC "$U" login sha sha-pw secured)" "FAIL reason=Unsupported authentication mechanism" "LOGIN refused when not in auth.methods"
 
+# a broken usersFile on SIGHUP: refused, the running users stay
+cp "$T/users" "$T/users.good"
+printf 'no colon here\n' >>"$T/users"
+kill -HUP $PD_PID
+ok "a usersFile line without login:hash fails the reload" \
+	wait_for "grep -q 'reload failed: auth.usersFile $T/users:7: want login:hash' '$T/main.log'" 5
+is "$($AC "$U" plain newcomer file-pw secured)" "OK user=newcomer" "and the users loaded before still log in"
+cp "$T/users.good" "$T/users"
+
 # Redis down: nobody is locked out
 kill $REDIS_PID; wait $REDIS_PID 2>/dev/null
 for i in 1 2 3 4 5; do $AC "$U" plain sha bad secured 10.8.0.1 >/dev/null; done
