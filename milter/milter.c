@@ -60,7 +60,17 @@ mlt_state_new(struct rk_cfg *cfg, struct rk_err *err)
 	st = rk_calloc(1, sizeof(*st));
 	st->cfg = cfg;
 	st->keys = keys;
+	st->senders = rk_sender_rules_from_cfg(cfg, err);
+	if (st->senders == NULL) {
+		mlt_state_unref(st);
+		return NULL;
+	}
 	add_name(st, "from");
+	if (cfg->inbound.bounce.enabled) { /* for VERP and the metadata */
+		add_name(st, cfg->inbound.clientIdHeader);
+		add_name(st, "subject");
+		add_name(st, "message-id");
+	}
 	for (size_t i = 0; i < cfg->dkim.nheaders; i++)
 		add_name(st, cfg->dkim.headers[i]);
 	for (size_t i = 0; i < cfg->dkim.noversignHeaders; i++)
@@ -82,6 +92,7 @@ mlt_state_unref(struct mlt_state *st)
 	if (st == NULL || --st->refs > 0)
 		return;
 	mlt_keys_free(st->keys);
+	rk_sender_rules_free(st->senders);
 	for (size_t i = 0; i < st->nhnames; i++)
 		free(st->hnames[i]);
 	free(st->hnames);
@@ -179,6 +190,16 @@ metrics_init(struct mlt_metrics *m)
 	        "Time spent at end of message (signing).", 0, NULL, 0, NULL);
 	m->reloads = rk_metrics_counter(m->reg, "relaykit_milter_reloads_total",
 	    "SIGHUP reloads by result.", 1, (const char *[]){ "result" });
+	m->sender_rejects =
+	    rk_metrics_counter(m->reg, "relaykit_milter_sender_rejects_total",
+	        "Messages refused by sender validation, by reason.", 1,
+	        (const char *[]){ "reason" });
+	m->verp = rk_metrics_counter(m->reg, "relaykit_milter_verp_total",
+	    "VERP return paths, by result.", 1, (const char *[]){ "result" });
+	m->redis_errors =
+	    rk_metrics_counter(m->reg, "relaykit_milter_redis_errors_total",
+	        "Redis commands that failed (mail flowed on), by purpose.", 1,
+	        (const char *[]){ "what" });
 }
 
 /* ---------------------------------------------------------------- run */
@@ -419,6 +440,14 @@ main(int argc, char **argv)
 	       : (enum rk_log_dest)srv.cur->cfg->log.destination,
 	    (enum rk_log_level)srv.cur->cfg->log.level);
 	metrics_init(&srv.m);
+	{
+		struct rk_redis_opts ro;
+
+		/* redis settings take effect at start; a reload keeps them */
+		rk_redis_opts_from_cfg(&ro, &srv.cur->cfg->redis);
+		if ((srv.redis = rk_redis_pool_new(&ro, 16, &err)) == NULL)
+			rk_log_fatalx("redis: %s", err.msg);
+	}
 	if (srv.cur->cfg->metrics.enabled &&
 	    (http = mlt_http_start(srv.m.reg, srv.cur->cfg->metrics.address,
 	         (int)srv.cur->cfg->metrics.milterPort, &err)) == NULL)
@@ -429,6 +458,7 @@ main(int argc, char **argv)
 		rc = run(&srv);
 	mlt_http_stop(http);
 	mlt_state_unref(srv.cur);
+	rk_redis_pool_free(srv.redis);
 	rk_metrics_free(srv.m.reg);
 	pthread_mutex_destroy(&srv.lock);
 	return rc;

@@ -16,11 +16,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libmilter/mfapi.h>
 
+#include "rk_addr.h"
 #include "rk_cfg.h"
 #include "rk_metrics.h"
+#include "rk_redis_pool.h"
+#include "rk_sender.h"
 
 #include "mlt_dkim.h"
 #include "mlt_keys.h"
@@ -31,6 +35,7 @@ struct mlt_state {
 	struct mlt_keys *keys;
 	char **hnames; /* lower-case names worth keeping: signed + From */
 	size_t nhnames;
+	struct rk_sender_rules *senders; /* senderValidation, compiled */
 	_Atomic int refs;
 };
 
@@ -46,7 +51,10 @@ struct mlt_metrics {
 	struct rk_metric *unsigned_;  /* reason */
 	struct rk_metric *signatures; /* algorithm */
 	struct rk_metric *eom_seconds;
-	struct rk_metric *reloads; /* result: ok|failed */
+	struct rk_metric *reloads;        /* result: ok|failed */
+	struct rk_metric *sender_rejects; /* reason */
+	struct rk_metric *verp;           /* result: rewritten|failed */
+	struct rk_metric *redis_errors;   /* what: verp_store|metadata */
 };
 
 struct mlt_server {
@@ -54,6 +62,8 @@ struct mlt_server {
 	struct mlt_state *cur;
 	struct mlt_metrics m; /* lock-free updates */
 	const char *cfgpath;
+	struct rk_redis_pool *redis;     /* VERP references and metadata */
+	_Atomic uint64_t redis_log_next; /* next outage log line, s */
 };
 
 /* The current state, with a reference the caller drops. */
@@ -85,6 +95,10 @@ struct mlt_msg {
 		char text[256];
 	} reply;
 	struct mlt_msg_dkim *dkim;
+	char sender[RK_ADDR_PATH_MAX * 2]; /* normalised envelope sender */
+	bool null_sender;                  /* MAIL FROM:<> */
+	struct rk_buf rcpts;               /* "a@x,b@y" */
+	uint64_t size;                     /* body bytes */
 };
 
 struct mlt_conn {
@@ -95,19 +109,26 @@ struct mlt_conn {
 
 /*
  * A check: one step of the pipeline every message goes through (DKIM
- * signing now; sender validation and VERP join it).  Hooks may be NULL.
- * eoh decides whether the check wants the body; eom may modify the
- * message through ctx.  free releases what the check hung on msg.
+ * sender validation, DKIM signing, VERP).  Hooks may be NULL.  envfrom
+ * judges the envelope sender (msg->sender); eoh decides whether the
+ * check wants the body; eom may modify the message through ctx.  free
+ * releases what the check hung on msg.
  */
 struct mlt_check {
 	const char *name;
+	enum mlt_verdict (*envfrom)(struct mlt_msg *msg);
 	enum mlt_verdict (*eoh)(struct mlt_msg *msg);
 	void (*body)(struct mlt_msg *msg, const unsigned char *p, size_t n);
 	enum mlt_verdict (*eom)(struct mlt_msg *msg, SMFICTX *ctx);
 	void (*free)(struct mlt_msg *msg);
 };
 
+extern const struct mlt_check mlt_check_sender;
 extern const struct mlt_check mlt_check_dkim;
+extern const struct mlt_check mlt_check_verp;
+
+/* The address of the message's single From header; 0 or -1. */
+int mlt_msg_from_address(const struct mlt_msg *msg, char *out, size_t n);
 
 /* mlt_http.c: the Prometheus scrape endpoint. */
 struct mlt_http;

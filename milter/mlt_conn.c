@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,8 +24,9 @@
 
 static struct mlt_server *server; /* set before smfi_main, then read-only */
 
-/* The pipeline, in order.  Issue 3 adds sender validation before dkim. */
-static const struct mlt_check *const checks[] = { &mlt_check_dkim };
+/* The pipeline, in order: refuse early, sign, then set the return path. */
+static const struct mlt_check *const checks[] = { &mlt_check_sender,
+	&mlt_check_dkim, &mlt_check_verp };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
 /* Total header bytes a message may keep; past it, it goes unsigned. */
@@ -58,6 +60,7 @@ msg_free(struct mlt_conn *c)
 		free(m->hdrs[i].value);
 	}
 	free(m->hdrs);
+	rk_buf_free(&m->rcpts);
 	mlt_state_unref(m->st);
 	free(m);
 	c->msg = NULL;
@@ -85,14 +88,19 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	   MAIL wait in libmilter's queue past a reload).  A check that
 	   needs the client (sender validation) must drop SMFIP_NOCONNECT. */
 	unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY |
-	    SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN |
+	    SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NR_RCPT | SMFIP_NOUNKNOWN |
 	    SMFIP_NODATA;
 
 	(void)f2;
 	(void)f3;
 	if (!(f0 & SMFIF_ADDHDRS))
 		return SMFIS_REJECT;
-	*pf0 = SMFIF_ADDHDRS;
+	/* CHGFROM is for VERP: Postfix offers it with milter_protocol 6;
+	   without it a VERP message tempfails rather than leave un-VERPed */
+	*pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_CHGFROM);
+	if (!(f0 & SMFIF_CHGFROM))
+		rk_log_warnx("the MTA does not offer SMFIF_CHGFROM (set "
+		             "milter_protocol = 6): VERP cannot work");
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	c->pflags = *pf1;
@@ -111,20 +119,69 @@ cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat verdict(SMFICTX *ctx, struct mlt_conn *c, enum mlt_verdict v);
+
+/* The envelope sender, normalised; false for one Postfix let through but
+   we cannot read (then no rule can vouch for it). */
+static bool
+parse_sender(struct mlt_msg *m, const char *arg)
+{
+	struct rk_addr a;
+
+	if (rk_addr_parse(arg, strlen(arg),
+	        RK_ADDR_BRACKETS | RK_ADDR_NULL | RK_ADDR_UTF8, &a, NULL) != 0)
+		return false;
+	m->null_sender = a.null;
+	rk_addr_format(&a, m->sender, sizeof(m->sender));
+	return true;
+}
+
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mlt_conn *c = conn_get(ctx);
 	struct mlt_msg *m;
 
-	(void)argv;
 	msg_free(c);
 	m = c->msg = rk_calloc(1, sizeof(*m));
 	m->srv = c->srv;
 	m->st = mlt_server_state(c->srv);
 	m->leadspc = (c->pflags & SMFIP_HDR_LEADSPC) != 0;
 	queue_id(ctx, m);
+	if (argv[0] == NULL || !parse_sender(m, argv[0])) {
+		snprintf(m->reply.code, sizeof(m->reply.code), "550");
+		snprintf(m->reply.xcode, sizeof(m->reply.xcode), "5.1.7");
+		snprintf(m->reply.text, sizeof(m->reply.text),
+		    "Sender address %s cannot be parsed",
+		    argv[0] ? "syntax" : "missing");
+		return verdict(ctx, c, MLT_REJECT);
+	}
+	for (size_t i = 0; i < NCHECKS; i++) {
+		enum mlt_verdict v =
+		    checks[i]->envfrom ? checks[i]->envfrom(m) : MLT_CONTINUE;
+
+		if (v == MLT_REJECT || v == MLT_TEMPFAIL)
+			return verdict(ctx, c, v);
+	}
 	return (c->pflags & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mlt_conn *c = conn_get(ctx);
+	struct mlt_msg *m = c->msg;
+	struct rk_addr a;
+	char buf[RK_ADDR_PATH_MAX * 2];
+
+	if (m != NULL && argv[0] != NULL && m->rcpts.len < 65536 &&
+	    rk_addr_parse(argv[0], strlen(argv[0]),
+	        RK_ADDR_BRACKETS | RK_ADDR_UTF8, &a, NULL) == 0) {
+		if (m->rcpts.len > 0)
+			rk_buf_putc(&m->rcpts, ',');
+		rk_buf_puts(&m->rcpts, rk_addr_format(&a, buf, sizeof(buf)));
+	}
+	return (c->pflags & SMFIP_NR_RCPT) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static bool
@@ -265,9 +322,10 @@ mlt_conn_register(struct mlt_server *srv)
 	struct smfiDesc desc = {
 		.xxfi_name = "relaykit-milter",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGFROM,
 		.xxfi_connect = cb_connect,
 		.xxfi_envfrom = cb_envfrom,
+		.xxfi_envrcpt = cb_envrcpt,
 		.xxfi_header = cb_header,
 		.xxfi_eoh = cb_eoh,
 		.xxfi_body = cb_body,

@@ -360,6 +360,33 @@ out:
 	return rc;
 }
 
+int
+mlt_from_address(const char *value, size_t len, char *out, size_t n)
+{
+	struct from_scan s;
+	struct rk_addr a;
+	int rc = -1;
+
+	if (len > MLT_HDR_MAX || n == 0)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	rk_buf_init(&s.angle);
+	rk_buf_init(&s.bare);
+	rk_buf_init(&s.addr);
+	from_scan(&s, value, len);
+	if (s.count == 1 && s.addr.data != NULL &&
+	    rk_addr_parse(s.addr.data, s.addr.len, RK_ADDR_UTF8, &a, NULL) ==
+	        0 &&
+	    !a.null) {
+		rk_addr_format(&a, out, n);
+		rc = 0;
+	}
+	rk_buf_free(&s.angle);
+	rk_buf_free(&s.bare);
+	rk_buf_free(&s.addr);
+	return rc;
+}
+
 /* ------------------------------------------------------------- headers */
 
 void

@@ -59,6 +59,8 @@ void mlt_body_final(struct mlt_body *b);
  * domain is not a valid name.
  */
 int mlt_from_domain(const char *value, size_t len, char *dom, size_t n);
+/* The single mailbox itself, normalised (rk_addr_format); 0 or -1. */
+int mlt_from_address(const char *value, size_t len, char *out, size_t n);
 
 /* One header field of the message, as received (value may be folded). */
 struct mlt_hdr {

@@ -36,7 +36,9 @@ class Handler:
         with open(base + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         with open(base + ".env", "w") as f:
-            f.write("MAIL FROM:<%s>\n" % envelope.mail_from)
+            # aiosmtpd reports the null sender as "<>"
+            sender = "" if envelope.mail_from == "<>" else envelope.mail_from
+            f.write("MAIL FROM:<%s>\n" % sender)
             for r in envelope.rcpt_tos:
                 f.write("RCPT TO:<%s>\n" % r)
         os.rename(base + ".tmp", base + ".eml")
