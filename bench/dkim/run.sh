@@ -39,7 +39,7 @@ cpu_ticks() { # utime+stime of PIDs, in clock ticks
 hwm() { local t=0 p; for p in "$@"; do
 	t=$((t + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status"))); done; echo $t; }
 
-start_relaykit() { # ALG
+start_relaykit() { # ALG [MORE YAML]
 	cat >"$T/rk.yaml" <<-Y
 	mail:
 	  domains: [bench.example]
@@ -52,6 +52,7 @@ start_relaykit() { # ALG
 	  enabled: false
 	log:
 	  level: warn
+	${2:-}
 	Y
 	rm -f "$T/m1.sock"
 	(umask 0111; exec "$MILTER" -f -c "$T/rk.yaml") >>"$T/milter.log" 2>&1 &
@@ -132,6 +133,27 @@ for size in ${SIZES:-2048 102400}; do
 		start_opendkim "$alg"; run "opendkim-$alg" "$size" "$n"; stop_milters
 	done
 done
+# Issue 3's row: sender validation + VERP (with its Redis writes) on top
+# of rsa signing, against signing alone.
+case " ${ALGS:-rsa-sha256} " in *" rsa-sha256 "*)
+	rport=$(free_port)
+	start_redis "$rport"
+	FULL=$(printf '%s\n' \
+		"senderValidation: {enabled: true, checkFromHeader: true}" \
+		"inbound: {enabled: true, bounce: {enabled: true, hmacSecret: bench-secret-0123456789}}" \
+		"redis: {port: $rport}")
+	for size in ${SIZES:-2048 102400}; do
+		n=$N2K; [ $size = 102400 ] && n=$N100K
+		start_relaykit rsa-sha256 "$FULL"
+		run "relaykit-full-rsa" "$size" "$n"; stop_milters
+	done ;;
+esac
+echo
+echo "sender validation + VERP on top of rsa-sha256 signing (CPU ms per message):"
+awk '$2 == "relaykit-rsa-sha256" {base[$1] = $5}
+$2 == "relaykit-full-rsa" {full[$1] = $5}
+END {for (s in full) if (s in base)
+	printf "%-8s +%.3f ms (%.3f vs %.3f)\n", s, full[s] - base[s], full[s], base[s]}' "$RESULTS"
 echo
 echo "ratios relaykit / OpenDKIM (msg/s; CPU ms per message):"
 awk '{k=$1" "$2; rate[k]=$4; cpu[k]=$5}
