@@ -159,22 +159,33 @@ encode(struct mlt_msg *msg, struct rk_redis *r, const char *id,
 	    time(NULL), e, &err);
 }
 
+/* HSET and EXPIRE in one round trip, and never a hash without expiry. */
+static const char record_lua[] =
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "return 1\n";
+
 static void
 record(struct mlt_msg *msg, struct rk_redis *r, const char *client_id,
     const char *verp)
 {
 	char subject[512], msgid[512], size[32], now[32], ttl[32];
+	struct rk_redis_script script;
 	struct rk_buf key;
-	const char *argv[20];
+	struct rk_err err = { "" };
+	const char *argv[17];
+	const char *keys[1];
+	redisReply *rep;
 	size_t n = 0;
 
+	rk_redis_script_init(&script, record_lua);
 	rk_buf_init(&key);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)msg->size);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(ttl, sizeof(ttl), "%lld",
 	    (long long)msg->st->cfg->inbound.bounce.maxAgeDays * 86400);
-	argv[n++] = "HSET";
-	argv[n++] = rk_redis_key(r, &key, "msg:%s", msg->queue_id);
+	keys[0] = rk_redis_key(r, &key, "msg:%s", msg->queue_id);
+	argv[n++] = ttl;
 	argv[n++] = "client_id", argv[n++] = client_id;
 	argv[n++] = "sender", argv[n++] = msg->sender;
 	argv[n++] = "rcpt", argv[n++] = msg->rcpts.data ? msg->rcpts.data : "";
@@ -187,11 +198,11 @@ record(struct mlt_msg *msg, struct rk_redis *r, const char *client_id,
 	argv[n++] = "size", argv[n++] = size;
 	argv[n++] = "time", argv[n++] = now;
 	argv[n++] = "verp", argv[n++] = verp;
-	if (redis_ok(msg, r, "metadata", n, argv)) {
-		const char *ex[] = { "EXPIRE", key.data, ttl };
-
-		redis_ok(msg, r, "metadata", 3, ex);
-	}
+	rep = rk_redis_eval(r, &err, &script, 1, keys, n, argv);
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
+		redis_trouble(msg, "metadata", rep ? rep->str : err.msg);
+	if (rep != NULL)
+		freeReplyObject(rep);
 	rk_buf_free(&key);
 }
 
