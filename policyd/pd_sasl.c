@@ -74,10 +74,7 @@ enum sasl_step { STEP_NONE, STEP_PLAIN, STEP_LOGIN_USER, STEP_LOGIN_PASS };
 
 struct pd_sasl_server {
 	struct pd_ctx *ctx;
-	struct evconnlistener **ls;
-	size_t nls;
-	char **paths;
-	size_t npaths;
+	struct pd_listeners lst;
 	struct pd_sconn *conns;
 	struct rk_redis_script lockout;
 };
@@ -716,22 +713,10 @@ pd_sasl_server_new(struct pd_ctx *ctx, struct rk_err *err)
 
 	s->ctx = ctx;
 	rk_redis_script_init(&s->lockout, lockout_lua);
-	s->ls = rk_calloc(p->nsaslListen ? p->nsaslListen : 1, sizeof(*s->ls));
-	for (size_t i = 0; i < p->nsaslListen; i++) {
-		const struct rk_endpoint *ep = &p->saslListen[i];
-		struct evconnlistener *l =
-		    pd_listen(ctx->base, ep, on_accept, s, err);
-
-		if (l == NULL) {
-			pd_sasl_server_free(s);
-			return NULL;
-		}
-		if (ep->kind == RK_EP_UNIX) {
-			s->paths = rk_reallocarray(
-			    s->paths, s->npaths + 1, sizeof(*s->paths));
-			s->paths[s->npaths++] = rk_strdup(ep->path);
-		}
-		s->ls[s->nls++] = l;
+	if (pd_listeners_open(&s->lst, ctx->base, p->saslListen, p->nsaslListen,
+	        on_accept, s, err) != 0) {
+		free(s);
+		return NULL;
 	}
 	return s;
 }
@@ -743,13 +728,6 @@ pd_sasl_server_free(struct pd_sasl_server *s)
 		return;
 	while (s->conns != NULL)
 		sconn_free(s->conns);
-	for (size_t i = 0; i < s->nls; i++)
-		evconnlistener_free(s->ls[i]);
-	for (size_t i = 0; i < s->npaths; i++) {
-		(void)unlink(s->paths[i]);
-		free(s->paths[i]);
-	}
-	free(s->paths);
-	free(s->ls);
+	pd_listeners_close(&s->lst);
 	free(s);
 }

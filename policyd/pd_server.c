@@ -54,10 +54,7 @@ struct pd_conn {
 
 struct pd_server {
 	struct pd_ctx *ctx;
-	struct evconnlistener **ls;
-	size_t nls;
-	char **paths; /* unix sockets to unlink at exit */
-	size_t npaths;
+	struct pd_listeners lst;
 	struct pd_conn *conns;
 	size_t nconns;
 	bool paused;
@@ -101,8 +98,7 @@ conn_free(struct pd_conn *c)
 	rk_metric_set(s->ctx->metrics.connections, (double)s->nconns, NULL);
 	if (s->paused &&
 	    s->nconns < (size_t)s->ctx->state->cfg->policyd.maxConnections) {
-		for (size_t i = 0; i < s->nls; i++)
-			evconnlistener_enable(s->ls[i]);
+		pd_listeners_enable(&s->lst, true);
 		s->paused = false;
 	}
 }
@@ -369,8 +365,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	s->nconns++;
 	rk_metric_set(s->ctx->metrics.connections, (double)s->nconns, NULL);
 	if (s->nconns >= (size_t)s->ctx->state->cfg->policyd.maxConnections) {
-		for (size_t i = 0; i < s->nls; i++)
-			evconnlistener_disable(s->ls[i]);
+		pd_listeners_enable(&s->lst, false);
 		s->paused = true;
 	}
 }
@@ -460,6 +455,56 @@ pd_listen(struct event_base *base, const struct rk_endpoint *ep,
 	return l;
 }
 
+int
+pd_listeners_open(struct pd_listeners *out, struct event_base *base,
+    const struct rk_endpoint *eps, size_t n, evconnlistener_cb cb, void *arg,
+    struct rk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->ls = rk_calloc(n ? n : 1, sizeof(*out->ls));
+	for (size_t i = 0; i < n; i++) {
+		struct evconnlistener *l =
+		    pd_listen(base, &eps[i], cb, arg, err);
+
+		if (l == NULL) {
+			pd_listeners_close(out);
+			return -1;
+		}
+		if (eps[i].kind == RK_EP_UNIX) {
+			out->paths = rk_reallocarray(
+			    out->paths, out->npaths + 1, sizeof(*out->paths));
+			out->paths[out->npaths++] = rk_strdup(eps[i].path);
+		}
+		out->ls[out->nls++] = l;
+	}
+	return 0;
+}
+
+void
+pd_listeners_close(struct pd_listeners *l)
+{
+	for (size_t i = 0; i < l->nls; i++)
+		evconnlistener_free(l->ls[i]);
+	for (size_t i = 0; i < l->npaths; i++) {
+		(void)unlink(l->paths[i]);
+		free(l->paths[i]);
+	}
+	free(l->paths);
+	free(l->ls);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+pd_listeners_enable(struct pd_listeners *l, bool on)
+{
+	for (size_t i = 0; i < l->nls; i++) {
+		if (on)
+			evconnlistener_enable(l->ls[i]);
+		else
+			evconnlistener_disable(l->ls[i]);
+	}
+}
+
 struct pd_server *
 pd_server_new(struct pd_ctx *ctx, struct rk_err *err)
 {
@@ -467,22 +512,10 @@ pd_server_new(struct pd_ctx *ctx, struct rk_err *err)
 	const struct rk_cfg_policyd *p = &ctx->state->cfg->policyd;
 
 	s->ctx = ctx;
-	s->ls = rk_calloc(p->nlisten ? p->nlisten : 1, sizeof(*s->ls));
-	for (size_t i = 0; i < p->nlisten; i++) {
-		const struct rk_endpoint *ep = &p->listen[i];
-		struct evconnlistener *l =
-		    pd_listen(ctx->base, ep, on_accept, s, err);
-
-		if (l == NULL) {
-			pd_server_free(s);
-			return NULL;
-		}
-		if (ep->kind == RK_EP_UNIX) {
-			s->paths = rk_reallocarray(
-			    s->paths, s->npaths + 1, sizeof(*s->paths));
-			s->paths[s->npaths++] = rk_strdup(ep->path);
-		}
-		s->ls[s->nls++] = l;
+	if (pd_listeners_open(&s->lst, ctx->base, p->listen, p->nlisten,
+	        on_accept, s, err) != 0) {
+		free(s);
+		return NULL;
 	}
 	return s;
 }
@@ -494,13 +527,6 @@ pd_server_free(struct pd_server *s)
 		return;
 	while (s->conns != NULL)
 		conn_free(s->conns);
-	for (size_t i = 0; i < s->nls; i++)
-		evconnlistener_free(s->ls[i]);
-	for (size_t i = 0; i < s->npaths; i++) {
-		(void)unlink(s->paths[i]);
-		free(s->paths[i]);
-	}
-	free(s->paths);
-	free(s->ls);
+	pd_listeners_close(&s->lst);
 	free(s);
 }

@@ -255,6 +255,21 @@ struct evconnlistener *pd_listen(struct event_base *base,
     const struct rk_endpoint *ep,
     void (*cb)(struct evconnlistener *, int, struct sockaddr *, int, void *),
     void *arg, struct rk_err *err);
+/* The listeners of one server; unix sockets are unlinked when closed. */
+struct pd_listeners {
+	struct evconnlistener **ls;
+	size_t nls;
+	char **paths;
+	size_t npaths;
+};
+/* Opens one listener per endpoint; on error closes what it opened. */
+int pd_listeners_open(struct pd_listeners *out, struct event_base *base,
+    const struct rk_endpoint *eps, size_t n,
+    void (*cb)(struct evconnlistener *, int, struct sockaddr *, int, void *),
+    void *arg, struct rk_err *err);
+void pd_listeners_close(struct pd_listeners *l);
+/* Stops or resumes accepting (the maxConnections pause). */
+void pd_listeners_enable(struct pd_listeners *l, bool on);
 struct pd_server *pd_server_new(struct pd_ctx *ctx, struct rk_err *err);
 void pd_server_free(struct pd_server *s);
 uint64_t pd_now_ms(void);
