@@ -260,6 +260,10 @@ milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
 		rk_log_warnx("cannot listen on %s", conn);
 		return -1;
 	}
+	/* Postfix's smtpd runs as another user: as for relaykit-policyd,
+	   the socket's folder decides who may connect, not the umask. */
+	if (ep->kind == RK_EP_UNIX && chmod(ep->path, 0666) != 0)
+		rk_log_warn("chmod %s", ep->path);
 	rk_log_info("action=start listen=%s", conn);
 	return 0;
 }
