@@ -48,19 +48,19 @@ env_from() { sed -n 's/^MAIL FROM:<\(.*\)>$/\1/p' "$SINK/$1.env"; }
 
 out=$(send app@example.com order-123); q1=$(qid "$out")
 ok "accepted (queue id $q1)" test -n "$q1"
-ok "delivered" wait_for '[ -e "$SINK/1.env" ]'
+ok "delivered" wait_for '[ -e "$SINK/1.eml" ]'
 r1=$(env_from 1)
 like "$r1" '^bounce\+[a-z2-7]+@example\.com$' "the sink sees MAIL FROM:<bounce+token@sender-domain>"
 is "$("$V" -c "$T/rk.yaml" decode "$r1" | cut -d' ' -f1-2)" "status=ok id=order-123" \
 	"the token decodes back to the X-Message-ID"
 long=$(printf 'L%.0s' $(seq 200))
 send app@example.com "$long" >/dev/null
-ok "a 200-byte client id is delivered" wait_for '[ -e "$SINK/2.env" ]'
+ok "a 200-byte client id is delivered" wait_for '[ -e "$SINK/2.eml" ]'
 r2=$(env_from 2); l2=${r2%@*}
 ok "its local part has ${#l2} <= 64 octets" test "${#l2}" -le 64
 like "$("$V" -c "$T/rk.yaml" decode "$r2")" "^status=ok id=$long ref=" "and round-trips through Redis"
 send app@example.com >/dev/null
-ok "no X-Message-ID: delivered" wait_for '[ -e "$SINK/3.env" ]'
+ok "no X-Message-ID: delivered" wait_for '[ -e "$SINK/3.eml" ]'
 like "$("$V" -c "$T/rk.yaml" decode "$(env_from 3)")" '^status=ok id=[0-9A-Z]+ ' "the queue id stands in"
 
 h=$(redis-cli -p "$rp" hgetall "rk:msg:$q1" | paste -sd'|')
@@ -75,18 +75,18 @@ ttl=$(redis-cli -p "$rp" ttl "rk:msg:$q1")
 ok "metadata expires after maxAgeDays (ttl $ttl)" test "$ttl" -gt 604000 -a "$ttl" -le 604800
 
 swaks --server "127.0.0.1:$pp" --from '<>' --to user@example.org >/dev/null 2>&1
-ok "a bounce is delivered" wait_for '[ -e "$SINK/4.env" ]'
+ok "a bounce is delivered" wait_for '[ -e "$SINK/4.eml" ]'
 is "$(head -1 "$SINK/4.env")" "MAIL FROM:<>" "the null sender keeps <>"
 
 kill "$REDIS_PID"; wait_for "! port_open $rp" 5
 out=$(send app@example.com "$long-down")
 like "$out" '<- +250 2\.0\.0 Ok: queued' "redis stopped: mail is still accepted"
-ok "and delivered" wait_for '[ -e "$SINK/5.env" ]'
+ok "and delivered" wait_for '[ -e "$SINK/5.eml" ]'
 r5=$(env_from 5)
 like "$("$V" -c "$T/rk.yaml" decode "$r5")" '^status=ok id=[0-9A-Z]+ ' \
 	"with the queue id in the token, since the long id could not be stored"
 send app@example.com order-9 >/dev/null
-ok "another message passes too" wait_for '[ -e "$SINK/6.env" ]'
+ok "another message passes too" wait_for '[ -e "$SINK/6.eml" ]'
 is "$(grep -c 'redis: .* failed' "$T/milter.log")" 1 "one log line for the outage, not one per message"
 like "$(curl -s "http://127.0.0.1:$mp/metrics")" 'relaykit_milter_redis_errors_total\{what="verp_store"\} [1-9]' \
 	"the outage is counted in a metric"
