@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # relaykit-milter under valgrind: many messages (RK_VALGRIND_MSGS, default
-# 300; 2,000 for a release) dual-signed through a real Postfix, some
-# refused, then SIGHUP; at exit no leak, no invalid access.  Nothing may
+# 300; 10,000 for a release) validated, dual-signed and VERPed through a
+# real Postfix, some refused, then SIGHUP; at exit no leak, no invalid access.  Nothing may
 # carry over from one message to the next.  (The stop does not join
 # libmilter's threads, so their stacks show as "possibly lost": only
 # definite and indirect leaks count.)
@@ -20,9 +20,19 @@ quiet() { "$@" >/dev/null 2>&1; }
 
 mk_key rsa dual.example mail
 mk_key ed25519 dual.example mail-ed25519
+need redis-server
+rp=$(free_port)
+start_redis "$rp"
+# every check of the pipeline: sender validation, dual signing, VERP
+# with its Redis writes
 cat >"$T/rk.yaml" <<Y
 mail:
   domains: [dual.example]
+senderValidation: {enabled: true, checkFromHeader: true}
+inbound:
+  enabled: true
+  bounce: {enabled: true, hmacSecret: valgrind-secret-0123456789}
+redis: {port: $rp}
 dkim:
   algorithm: both
   keyDir: $KEYS
@@ -51,6 +61,8 @@ swaks_send "$T/two.eml" >"$T/two.out"
 like "$(cat "$T/two.out")" '550 5\.7\.1' "a refused message in between"
 ok "all $N messages delivered" wait_for "[ \$(sink_count) -ge $N ]" 600
 is "$(grep -c 'action=signed' "$T/milter.log")" "$N" "$N messages signed"
+is "$(grep -c 'action=verp ' "$T/milter.log")" "$N" "$N return paths rewritten"
+is "$(redis-cli -p "$rp" --scan --pattern 'rk:msg:*' | wc -l)" "$N" "$N metadata records"
 m=$(ls "$SINK"/*.eml | tail -1)
 ok "the last one verifies (python3-dkim)" quiet $PY "$top_srcdir/t/integ/milter_verify.py" "$DNSKEYS" "$m"
 kill -HUP $VPID
