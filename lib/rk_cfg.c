@@ -472,6 +472,25 @@ cfg_want(const struct cfg_field *f, enum cfg_type t, struct rk_buf *b)
 	}
 }
 
+/*
+ * Why a secret value cannot be right, or NULL.  A password, token or HMAC
+ * secret is one line: a second line (a secret file with two) or white
+ * space at either end would be written into Postfix maps or headers
+ * as something else (sasl_passwd takes one line per host).
+ */
+static const char *
+secret_problem(const char *v, size_t len)
+{
+	if (strlen(v) != len)
+		return "may not hold a NUL byte";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return "must be one line without control characters";
+	if (len > 0 && (v[0] == ' ' || v[len - 1] == ' '))
+		return "may not begin or end with white space";
+	return NULL;
+}
+
 /* Parses one scalar node of type t into dst; reports errors itself. */
 static int
 cfg_scalar(struct cfg_ctx *ctx, const struct cfg_field *f, enum cfg_type t,
@@ -480,8 +499,14 @@ cfg_scalar(struct cfg_ctx *ctx, const struct cfg_field *f, enum cfg_type t,
 	struct rk_err err = { "" };
 	struct rk_buf want;
 	char shown[512];
+	const char *why;
 	int rc;
 
+	if ((f->flags & F_SECRET) && node->kind == RK_Y_SCALAR &&
+	    (why = secret_problem(node->value, node->len)) != NULL) {
+		cfg_error(ctx, node, path, "a secret %s", why);
+		return -1;
+	}
 	if (node->kind == RK_Y_SCALAR &&
 	    (!scalars[t].takes_plain_only || node->plain) &&
 	    strlen(node->value) == node->len) {
@@ -901,6 +926,8 @@ cfg_secret_file(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 	}
 	tmp.value = val;
 	tmp.len = strlen(val);
+	tmp.line = node->line; /* errors point at the *File key's value */
+	tmp.col = node->col;
 	{
 		struct cfg_field sf = *f;
 		int rc;

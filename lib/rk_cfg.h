@@ -543,6 +543,14 @@ void rk_cfg_diag_free(struct rk_cfg_diag *diag);
  */
 void rk_cfg_keys(void (*fn)(const char *path, void *arg), void *arg);
 
+/*
+ * The mail.domains entry that owns domain: an exact match, else the
+ * longest listed parent that has subdomains: true.  NULL when the relay
+ * does not own it.  Borrowed from cfg.
+ */
+const struct rk_cfg_domain *rk_cfg_domain_find(
+    const struct rk_cfg *cfg, const char *domain);
+
 /* Names for enum values, as written in relaykit.yaml. */
 const char *rk_cfg_event_name(int event);
 const char *rk_cfg_dkim_alg_name(int alg);

@@ -107,6 +107,27 @@ rk_cfg_dkim_alg_name(int alg)
 	return alg >= 0 && alg < 3 ? dkim_alg_names[alg] : "unknown";
 }
 
+const struct rk_cfg_domain *
+rk_cfg_domain_find(const struct rk_cfg *cfg, const char *domain)
+{
+	const struct rk_cfg_domain *best = NULL;
+	size_t bestlen = 0;
+
+	for (size_t i = 0; i < cfg->mail.ndomains; i++) {
+		const struct rk_cfg_domain *d = &cfg->mail.domains[i];
+		size_t len = strlen(d->name);
+
+		if (rk_domain_match(domain, d->name, false))
+			return d;
+		if (d->subdomains && rk_domain_match(domain, d->name, true) &&
+		    len > bestlen) {
+			best = d;
+			bestlen = len;
+		}
+	}
+	return best;
+}
+
 /* ------------------------------------------------------------ checks */
 
 /* The node to blame for key in map, or the map itself. */
@@ -218,6 +239,15 @@ check_relay(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	if (r->enabled && r->host == NULL) {
 		sub_path(p, sizeof(p), path, "host");
 		cfg_error(ctx, node, p, "required when relay.enabled is true");
+		return -1;
+	}
+	if (r->auth.username != NULL &&
+	    strcspn(r->auth.username, ": \t\r\n\x7f") !=
+	        strlen(r->auth.username)) {
+		snprintf(p, sizeof(p), "%s.auth.username", path);
+		cfg_error(ctx, at(at(node, "auth"), "username"), p,
+		    "may not hold ':', white space or control characters "
+		    "(sasl_passwd is user:password)");
 		return -1;
 	}
 	if (r->enabled && r->auth.enabled &&

@@ -120,15 +120,29 @@ or_empty(const char *s)
 	return s ? s : "";
 }
 
+/*
+ * Where bounces come back: the sender's own domain when the relay owns it
+ * (useSenderDomain), else inbound.bounce.domain.  Never a domain outside
+ * mail.domains: its bounces would go to someone else.  NULL: no VERP.
+ */
+static const char *
+bounce_domain(const struct mlt_msg *msg)
+{
+	const struct rk_cfg *cfg = msg->st->cfg;
+	const char *at = strrchr(msg->sender, '@');
+
+	if (cfg->inbound.bounce.useSenderDomain && at != NULL &&
+	    rk_cfg_domain_find(cfg, at + 1) != NULL)
+		return at + 1;
+	return cfg->inbound.bounce.domain;
+}
+
 static int
 encode(struct mlt_msg *msg, struct rk_redis *r, const char *id,
     struct rk_verp_encoded *e)
 {
 	const struct rk_cfg *cfg = msg->st->cfg;
-	const char *at = strrchr(msg->sender, '@');
-	const char *domain = cfg->inbound.bounce.useSenderDomain && at
-	    ? at + 1
-	    : cfg->inbound.bounce.domain;
+	const char *domain = bounce_domain(msg);
 	struct rk_verp_opts o = { cfg->inbound.bounce.verpPrefix,
 		cfg->inbound.bounce.hmacSecret,
 		strlen(cfg->inbound.bounce.hmacSecret),
@@ -222,6 +236,15 @@ verp_eom(struct mlt_msg *msg, SMFICTX *ctx)
 	r = rk_redis_pool_get(msg->srv->redis);
 	if (id == NULL || *id == '\0')
 		id = msg->queue_id;
+	if (bounce_domain(msg) == NULL) {
+		rk_log_info("queue_id=%s action=verp_skipped "
+		            "reason=foreign_sender_domain sender=%s",
+		    msg->queue_id, rk_log_quote(q, sizeof(q), msg->sender));
+		rk_metric_inc(msg->srv->m.verp, RK_LABELS("skipped"));
+		record(msg, r, id, "");
+		rk_redis_pool_put(msg->srv->redis, r);
+		return MLT_DONE;
+	}
 	if (encode(msg, r, id, &e) != 0) {
 		rk_log_warnx("queue_id=%s action=verp_skipped reason=encode "
 		             "client_id=%s",

@@ -78,15 +78,25 @@ swaks --server "127.0.0.1:$pp" --from '<>' --to user@example.org >/dev/null 2>&1
 ok "a bounce is delivered" wait_for '[ -e "$SINK/4.eml" ]'
 is "$(head -1 "$SINK/4.env")" "MAIL FROM:<>" "the null sender keeps <>"
 
+# a sender in a domain the relay does not own: its bounces must not be
+# sent to bounce+...@that-domain, where someone else would get them
+out=$(send app@foreign.example order-foreign); qf=$(qid "$out")
+ok "a foreign sender domain is delivered" wait_for '[ -e "$SINK/5.eml" ]'
+is "$(env_from 5)" "app@foreign.example" "its return path stays its own: no VERP to a domain outside mail.domains"
+like "$(cat "$T/milter.log")" "queue_id=$qf action=verp_skipped reason=foreign_sender_domain" \
+	"the milter says why"
+like "$(redis-cli -p "$rp" hget "rk:msg:$qf" client_id)" '^order-foreign$' \
+	"its metadata is still recorded for the events"
+
 kill "$REDIS_PID"; wait_for "! port_open $rp" 5
 out=$(send app@example.com "$long-down")
 like "$out" '<- +250 2\.0\.0 Ok: queued' "redis stopped: mail is still accepted"
-ok "and delivered" wait_for '[ -e "$SINK/5.eml" ]'
-r5=$(env_from 5)
+ok "and delivered" wait_for '[ -e "$SINK/6.eml" ]'
+r5=$(env_from 6)
 like "$("$V" -c "$T/rk.yaml" decode "$r5")" '^status=ok id=[0-9A-Z]+ ' \
 	"with the queue id in the token, since the long id could not be stored"
 send app@example.com order-9 >/dev/null
-ok "another message passes too" wait_for '[ -e "$SINK/6.eml" ]'
+ok "another message passes too" wait_for '[ -e "$SINK/7.eml" ]'
 is "$(grep -c 'redis: .* failed' "$T/milter.log")" 1 "one log line for the outage, not one per message"
 like "$(curl -s "http://127.0.0.1:$mp/metrics")" 'relaykit_milter_redis_errors_total\{what="verp_store"\} [1-9]' \
 	"the outage is counted in a metric"
