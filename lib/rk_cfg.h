@@ -56,7 +56,8 @@ struct rk_cfg_listener {
 	char *address; /* bind address ("" = all) */
 	int64_t port;
 	bool proxyProtocol;
-	bool submission; /* STARTTLS + AUTH listener */
+	int64_t backendPort; /* proxyProtocol: Postfix's loopback port */
+	bool submission;     /* STARTTLS + AUTH listener */
 };
 
 struct rk_cfg_relay {

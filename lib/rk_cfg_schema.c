@@ -262,6 +262,47 @@ check_relay(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 }
 
 /*
+ * A PROXY listener: Postfix believes the header from whoever connects, so
+ * relaykit-policyd's gate listens on the public port and forwards only
+ * mail.proxyTrustedNetworks to Postfix on 127.0.0.1:backendPort (default
+ * port + 10000).  Without trusted proxies there is nobody to believe.
+ */
+static int
+check_proxy_listeners(struct cfg_ctx *ctx, const struct rk_ynode *node,
+    struct rk_cfg_mail *m, const char *path)
+{
+	const struct rk_ynode *ls = at(node, "listeners");
+	int rc = 0;
+
+	for (size_t i = 0; i < m->nlisteners; i++) {
+		struct rk_cfg_listener *l = &m->listeners[i];
+		char p[512];
+
+		if (!l->proxyProtocol)
+			continue;
+		if (l->backendPort == 0)
+			l->backendPort = l->port + 10000;
+		snprintf(p, sizeof(p), "%s.listeners[%zu]", path, i);
+		if (m->nproxyTrustedNetworks == 0) {
+			cfg_error(ctx, item(ls, i, "proxyProtocol"), p,
+			    "proxyProtocol needs mail.proxyTrustedNetworks: "
+			    "the PROXY header would be believed from anyone");
+			rc = -1;
+		}
+		if (l->backendPort > 65535 || l->backendPort == l->port) {
+			snprintf(p, sizeof(p), "%s.listeners[%zu].backendPort",
+			    path, i);
+			cfg_error(ctx, item(ls, i, "port"), p,
+			    "want a free loopback port other than %lld for "
+			    "Postfix behind the PROXY gate, got %lld",
+			    (long long)l->port, (long long)l->backendPort);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/*
  * A trusted network lets its clients relay anywhere without logging in:
  * anything wider than a /8 (or /32 for IPv6) is refused unless the
  * operator says allowWideNetworks, since that is how open relays happen.
@@ -270,7 +311,7 @@ static int
 check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
-	const struct rk_cfg_mail *m = obj;
+	struct rk_cfg_mail *m = obj;
 	const struct rk_ynode *nets = at(node, "trustedNetworks");
 	int rc = 0;
 
@@ -294,6 +335,7 @@ check_mail(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		    c->ip.family == AF_INET ? 8 : 32);
 		rc = -1;
 	}
+	rc |= check_proxy_listeners(ctx, node, m, path);
 	for (size_t i = 0; i < m->nlisteners; i++) {
 		for (size_t j = 0; j < i; j++) {
 			char p[512];
@@ -624,6 +666,8 @@ static const struct cfg_field listener_fields[] = { FLD(struct rk_cfg_listener,
 	    .flags = F_EMPTY_OK),
 	FLD(struct rk_cfg_listener, port, CT_INT, PORT, .flags = F_REQUIRED),
 	FLD(struct rk_cfg_listener, proxyProtocol, CT_BOOL, .def = "false"),
+	FLD(struct rk_cfg_listener, backendPort, CT_INT, .def = "0", .min = 0,
+	    .max = 65535),
 	FLD(struct rk_cfg_listener, submission, CT_BOOL, .def = "false"), END };
 static const struct cfg_struct listener_st = { sizeof(struct rk_cfg_listener),
 	listener_fields, NULL, CFG_NO_KEY, NULL };

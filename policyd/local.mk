@@ -4,7 +4,7 @@ policyd_relaykit_policyd_SOURCES = policyd/policyd.c policyd/policyd.h \
 	policyd/pd_request.c policyd/pd_policy.c policyd/pd_ratelimit.lua.h \
 	policyd/pd_redis.c policyd/pd_server.c policyd/pd_metrics.c \
 	policyd/pd_sasl.h policyd/pd_sasl_proto.c policyd/pd_sasl.c \
-	policyd/pd_auth.c
+	policyd/pd_auth.c policyd/pd_gate.c
 policyd_relaykit_policyd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 policyd_relaykit_policyd_LDADD = $(RK_LIBS) $(EVENT_LIBS) -lcrypt

@@ -78,6 +78,12 @@ pd_metrics_init(struct pd_metrics *m)
 	    rk_metrics_counter(reg, "relaykit_policyd_sasl_malformed_total",
 	        "SASL connections closed for a malformed line, by reason.", 1,
 	        l_reason);
+	m->gate = rk_metrics_counter(reg, "relaykit_policyd_gate_total",
+	    "Connections to the PROXY gate, by result (forwarded, refused: "
+	    "not from mail.proxyTrustedNetworks, backend_down).",
+	    1, l_result);
+	m->gate_active = rk_metrics_gauge(reg, "relaykit_policyd_gate_active",
+	    "Connections the PROXY gate is forwarding now.", 0, NULL);
 	m->duration = rk_metrics_histogram(reg,
 	    "relaykit_policyd_request_duration_seconds",
 	    "From a complete request to its answer.", 0, NULL, 0, NULL);

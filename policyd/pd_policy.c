@@ -90,6 +90,10 @@ pd_state_new(struct rk_cfg *cfg, struct rk_err *err)
 			rk_cidr_set_add(r->nets, &c);
 		}
 	}
+	st->proxy_nets = rk_cidr_set_new();
+	for (size_t i = 0; i < cfg->mail.nproxyTrustedNetworks; i++)
+		rk_cidr_set_add(
+		    st->proxy_nets, &cfg->mail.proxyTrustedNetworks[i]);
 	if (pd_users_load(st, err) != 0) {
 		st->cfg = NULL;
 		pd_state_unref(st);
@@ -113,6 +117,7 @@ pd_state_unref(struct pd_state *st)
 	for (size_t i = 0; i < st->nrules; i++)
 		rk_cidr_set_free(st->rules[i].nets);
 	free(st->rules);
+	rk_cidr_set_free(st->proxy_nets);
 	pd_users_free(st);
 	rk_cfg_unref(st->cfg);
 	free(st);

@@ -709,12 +709,11 @@ struct pd_sasl_server *
 pd_sasl_server_new(struct pd_ctx *ctx, struct rk_err *err)
 {
 	struct pd_sasl_server *s = rk_calloc(1, sizeof(*s));
-	const struct rk_cfg_policyd *p = &ctx->state->cfg->policyd;
 
 	s->ctx = ctx;
 	rk_redis_script_init(&s->lockout, lockout_lua);
-	if (pd_listeners_open(&s->lst, ctx->base, p->saslListen, p->nsaslListen,
-	        on_accept, s, err) != 0) {
+	if (pd_listeners_open(
+	        &s->lst, ctx->base, &ctx->sockets.sasl, on_accept, s, err)) {
 		free(s);
 		return NULL;
 	}

@@ -380,101 +380,24 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	rk_log_warn("accept");
 }
 
-static struct evconnlistener *
-listen_unix(struct event_base *base, const char *path, evconnlistener_cb cb,
-    void *arg, struct rk_err *err)
-{
-	struct sockaddr_un sun;
-	struct evconnlistener *l;
-	struct stat st;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		rk_err_set(err, "%s: path too long", path);
-		return NULL;
-	}
-	strcpy(sun.sun_path, path);
-	/* A socket left by a previous run; never remove anything else. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		(void)unlink(path);
-	l = evconnlistener_new_bind(base, cb, arg,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511,
-	    (struct sockaddr *)&sun, sizeof(sun));
-	if (l == NULL) {
-		rk_err_set(err, "unix:%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	/* Postfix's smtpd runs as another user; the folder's permissions
-	   decide who may connect. */
-	(void)chmod(path, 0666);
-	return l;
-}
-
-static struct evconnlistener *
-listen_inet(struct event_base *base, const struct rk_endpoint *ep,
-    evconnlistener_cb cb, void *arg, struct rk_err *err)
-{
-	struct evutil_addrinfo hints, *ai = NULL;
-	struct evconnlistener *l;
-	char port[8];
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE;
-	snprintf(port, sizeof(port), "%u", (unsigned)ep->port);
-	rc = evutil_getaddrinfo(
-	    ep->host[0] ? ep->host : NULL, port, &hints, &ai);
-	if (rc != 0) {
-		rk_err_set(err, "inet:%s:%s: %s", ep->host, port,
-		    evutil_gai_strerror(rc));
-		return NULL;
-	}
-	l = evconnlistener_new_bind(base, cb, arg,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    511, ai->ai_addr, (int)ai->ai_addrlen);
-	if (l == NULL)
-		rk_err_set(
-		    err, "inet:%s:%s: %s", ep->host, port, strerror(errno));
-	evutil_freeaddrinfo(ai);
-	return l;
-}
-
-struct evconnlistener *
-pd_listen(struct event_base *base, const struct rk_endpoint *ep,
-    evconnlistener_cb cb, void *arg, struct rk_err *err)
-{
-	struct evconnlistener *l = ep->kind == RK_EP_UNIX
-	    ? listen_unix(base, ep->path, cb, arg, err)
-	    : listen_inet(base, ep, cb, arg, err);
-
-	if (l != NULL)
-		evconnlistener_set_error_cb(l, on_accept_error);
-	return l;
-}
-
 int
 pd_listeners_open(struct pd_listeners *out, struct event_base *base,
-    const struct rk_endpoint *eps, size_t n, evconnlistener_cb cb, void *arg,
+    const struct pd_fds *fds, evconnlistener_cb cb, void *arg,
     struct rk_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	out->ls = rk_calloc(n ? n : 1, sizeof(*out->ls));
-	for (size_t i = 0; i < n; i++) {
-		struct evconnlistener *l =
-		    pd_listen(base, &eps[i], cb, arg, err);
+	out->ls = rk_calloc(fds->n ? fds->n : 1, sizeof(*out->ls));
+	for (size_t i = 0; i < fds->n; i++) {
+		/* the supervisor owns the descriptor: never closed here */
+		struct evconnlistener *l = evconnlistener_new(
+		    base, cb, arg, LEV_OPT_CLOSE_ON_EXEC, -1, fds->fd[i]);
 
 		if (l == NULL) {
+			rk_err_set(err, "listener: %s", strerror(errno));
 			pd_listeners_close(out);
 			return -1;
 		}
-		if (eps[i].kind == RK_EP_UNIX) {
-			out->paths = rk_reallocarray(
-			    out->paths, out->npaths + 1, sizeof(*out->paths));
-			out->paths[out->npaths++] = rk_strdup(eps[i].path);
-		}
+		evconnlistener_set_error_cb(l, on_accept_error);
 		out->ls[out->nls++] = l;
 	}
 	return 0;
@@ -485,11 +408,6 @@ pd_listeners_close(struct pd_listeners *l)
 {
 	for (size_t i = 0; i < l->nls; i++)
 		evconnlistener_free(l->ls[i]);
-	for (size_t i = 0; i < l->npaths; i++) {
-		(void)unlink(l->paths[i]);
-		free(l->paths[i]);
-	}
-	free(l->paths);
 	free(l->ls);
 	memset(l, 0, sizeof(*l));
 }
@@ -509,11 +427,10 @@ struct pd_server *
 pd_server_new(struct pd_ctx *ctx, struct rk_err *err)
 {
 	struct pd_server *s = rk_calloc(1, sizeof(*s));
-	const struct rk_cfg_policyd *p = &ctx->state->cfg->policyd;
 
 	s->ctx = ctx;
-	if (pd_listeners_open(&s->lst, ctx->base, p->listen, p->nlisten,
-	        on_accept, s, err) != 0) {
+	if (pd_listeners_open(
+	        &s->lst, ctx->base, &ctx->sockets.policy, on_accept, s, err)) {
 		free(s);
 		return NULL;
 	}

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * relaykit-policyd: Postfix policy delegation service (check_policy_service)
- * with Redis-backed rate limits and auth-sender rules.
+ * with Redis-backed rate limits and auth-sender rules, Postfix's SASL
+ * server (Dovecot protocol) and the PROXY gate.
  *
- * main: options, config, logging, signals, wiring.  One process, one
- * libevent loop, no threads.  SIGHUP loads the config again and swaps in
- * the new rules (connections stay open; listeners, Redis and metrics
- * endpoints keep their startup values); SIGTERM and SIGINT stop the loop
- * and free everything.
+ * main: options, config, logging, signals, wiring.  main opens every
+ * listening socket, then rk_supervise runs the work in a child process
+ * and starts a new one at once if it dies: the sockets stay open, so
+ * smtpd never sees "connection refused" (for SASL that would make smtpd
+ * exit and Postfix throttle the service for a minute).  The child is one
+ * libevent loop, no threads but the password hashers'.  SIGHUP loads the
+ * config again (in the parent too, so a restarted child starts from it)
+ * and swaps in the new rules (connections stay open; listeners, Redis and
+ * metrics endpoints keep their startup values); SIGTERM and SIGINT stop
+ * the loop and free everything.
  */
 #include "config.h"
 
@@ -23,7 +29,10 @@
 #include <event2/event.h>
 
 #include "rk_cfg.h"
+#include "rk_listen.h"
 #include "rk_log.h"
+#include "rk_mem.h"
+#include "rk_supervise.h"
 #include "policyd.h"
 #include "pd_sasl.h"
 
@@ -33,9 +42,12 @@ struct pd_main {
 	struct pd_ctx ctx;
 	struct pd_server *server;
 	struct pd_sasl_server *sasl;
+	struct pd_gate *gate;
 	struct pd_http *http;
 	const char *path;
 	bool foreground;
+	struct rk_cfg *cfg; /* the parent's: what a new child starts with */
+	struct rk_listen_set lset; /* every listening socket, the parent's */
 };
 
 static void
@@ -179,9 +191,14 @@ raise_nofile(int64_t want)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+static void free_sockets(struct pd_sockets *sk);
+
+/* The child: the loop, on the sockets main opened. */
 static int
-run(struct pd_main *m, struct rk_cfg *cfg)
+run(void *arg)
 {
+	struct pd_main *m = arg;
+	struct rk_cfg *cfg = rk_cfg_ref(m->cfg);
 	struct pd_ctx *ctx = &m->ctx;
 	struct event *sig[3];
 	struct rk_err err;
@@ -191,6 +208,9 @@ run(struct pd_main *m, struct rk_cfg *cfg)
 	if ((ctx->state = pd_state_new(cfg, &err)) == NULL) {
 		rk_cfg_unref(cfg);
 		rk_log_warnx("%s", err.msg);
+		free_sockets(&ctx->sockets);
+		rk_listen_set_forget(&m->lset);
+		rk_cfg_unref(m->cfg);
 		return EX_CONFIG;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
@@ -207,6 +227,12 @@ run(struct pd_main *m, struct rk_cfg *cfg)
 	ctx->redis = pd_redis_new(ctx->base, &cfg->redis, &ctx->metrics);
 	if ((m->server = pd_server_new(ctx, &err)) == NULL) {
 		rk_log_warnx("cannot listen: %s", err.msg);
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (ctx->sockets.gate.n > 0 &&
+	    (m->gate = pd_gate_new(ctx, &err)) == NULL) {
+		rk_log_warnx("cannot start the PROXY gate: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -232,15 +258,17 @@ run(struct pd_main *m, struct rk_cfg *cfg)
 	sig[2] = evsignal_new(ctx->base, SIGINT, on_term, m);
 	for (int i = 0; i < 3; i++)
 		event_add(sig[i], NULL);
-	rk_log_info("started: %zu listeners, %zu SASL listeners, %zu "
-	            "rate-limit rules, %zu users, redis prefix \"%s\"",
-	    cfg->policyd.nlisten, m->sasl ? cfg->policyd.nsaslListen : 0,
+	rk_log_info("started: %zu listeners, %zu SASL listeners, %zu PROXY "
+	            "gates, %zu rate-limit rules, %zu users, redis prefix "
+	            "\"%s\"",
+	    ctx->sockets.policy.n, ctx->sockets.sasl.n, ctx->sockets.gate.n,
 	    ctx->state->nrules, ctx->state->nusers,
 	    pd_redis_prefix(ctx->redis));
 	event_base_dispatch(ctx->base);
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 out:
+	pd_gate_free(m->gate);
 	pd_sasl_server_free(m->sasl);
 	pd_crypt_pool_free(ctx->crypt);
 	pd_server_free(m->server);
@@ -249,6 +277,110 @@ out:
 	pd_state_unref(ctx->state);
 	pd_metrics_fini(&ctx->metrics);
 	event_base_free(ctx->base);
+	free_sockets(&ctx->sockets);
+	rk_listen_set_forget(&m->lset); /* the parent's to close */
+	rk_cfg_unref(m->cfg);
+	return status;
+}
+
+/* SIGHUP in the parent: the config a restarted child will start from. */
+static void
+reload_parent(void *arg)
+{
+	struct pd_main *m = arg;
+	struct rk_cfg *cfg = load(m->path);
+
+	if (cfg == NULL)
+		return; /* the child says so, and keeps its own */
+	rk_cfg_unref(m->cfg);
+	m->cfg = cfg;
+}
+
+static void
+add_fd(struct pd_fds *f, int fd)
+{
+	f->fd = rk_reallocarray(f->fd, f->n + 1, sizeof(*f->fd));
+	f->fd[f->n++] = fd;
+}
+
+static int
+open_kind(struct pd_main *m, struct pd_fds *f, const struct rk_endpoint *eps,
+    size_t n, struct rk_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd = rk_listen_open(&m->lset, &eps[i], NULL, err);
+
+		if (fd < 0)
+			return -1;
+		add_fd(f, fd);
+	}
+	return 0;
+}
+
+/* The public side of each PROXY listener (see pd_gate.c). */
+static int
+open_gates(struct pd_main *m, struct pd_sockets *sk, struct rk_err *err)
+{
+	const struct rk_cfg_mail *mail = &m->cfg->mail;
+
+	for (size_t i = 0; i < mail->nlisteners; i++) {
+		const struct rk_cfg_listener *l = &mail->listeners[i];
+		struct rk_endpoint ep = { .kind = RK_EP_INET };
+
+		if (!l->proxyProtocol)
+			continue;
+		snprintf(ep.host, sizeof(ep.host), "%s", l->address);
+		ep.port = (uint16_t)l->port;
+		if (open_kind(m, &sk->gate, &ep, 1, err) != 0)
+			return -1;
+		sk->gate_backend = rk_reallocarray(
+		    sk->gate_backend, sk->gate.n, sizeof(*sk->gate_backend));
+		sk->gate_backend[sk->gate.n - 1] = (uint16_t)l->backendPort;
+	}
+	return 0;
+}
+
+static int
+open_sockets(struct pd_main *m, struct rk_err *err)
+{
+	const struct rk_cfg_policyd *p = &m->cfg->policyd;
+	struct pd_sockets *sk = &m->ctx.sockets;
+
+	if (open_kind(m, &sk->policy, p->listen, p->nlisten, err) != 0)
+		return -1;
+	if (m->cfg->auth.enabled &&
+	    open_kind(m, &sk->sasl, p->saslListen, p->nsaslListen, err) != 0)
+		return -1;
+	return open_gates(m, sk, err);
+}
+
+static void
+free_sockets(struct pd_sockets *sk)
+{
+	free(sk->policy.fd);
+	free(sk->sasl.fd);
+	free(sk->gate.fd);
+	free(sk->gate_backend);
+	memset(sk, 0, sizeof(*sk));
+}
+
+/* Opens the sockets, then keeps a child serving on them. */
+static int
+serve(struct pd_main *m)
+{
+	struct rk_supervisor sv = { PROG, run, reload_parent, m };
+	struct rk_err err;
+	int status;
+
+	if (open_sockets(m, &err) != 0) {
+		rk_log_warnx("cannot listen: %s", err.msg);
+		status = EX_UNAVAILABLE;
+	} else {
+		status = rk_supervise(&sv);
+	}
+	rk_listen_set_close(&m->lset);
+	free_sockets(&m->ctx.sockets);
+	rk_cfg_unref(m->cfg);
 	return status;
 }
 
@@ -301,5 +433,6 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	apply_log(&m, cfg);
 	signal(SIGPIPE, SIG_IGN);
-	return run(&m, cfg);
+	m.cfg = cfg;
+	return serve(&m);
 }

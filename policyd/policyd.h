@@ -110,6 +110,8 @@ struct pd_metrics {
 	struct rk_metric *auth;     /* mechanism, result */
 	struct rk_metric *auth_lockout_unavailable;
 	struct rk_metric *sasl_malformed; /* reason */
+	struct rk_metric *gate;           /* result: forwarded, refused... */
+	struct rk_metric *gate_active;    /* gauge */
 };
 
 void pd_metrics_init(struct pd_metrics *m);
@@ -176,6 +178,7 @@ struct pd_state {
 	size_t nrules;
 	struct pd_user *users;
 	size_t nusers;
+	struct rk_cidr_set *proxy_nets; /* mail.proxyTrustedNetworks */
 	int refs;
 };
 
@@ -214,6 +217,20 @@ struct pd_txn {
 	size_t nseen;
 };
 
+/* Listening descriptors of one kind, opened by main (see rk_listen). */
+struct pd_fds {
+	int *fd;
+	size_t n;
+};
+
+/* Every socket policyd serves, opened before the worker starts. */
+struct pd_sockets {
+	struct pd_fds policy;   /* policyd.listen */
+	struct pd_fds sasl;     /* policyd.saslListen, with auth.enabled */
+	struct pd_fds gate;     /* mail.listeners[] with proxyProtocol */
+	uint16_t *gate_backend; /* the loopback port each gate forwards to */
+};
+
 struct pd_decision;
 /* Delivers the action line ("DUNNO", "DEFER_IF_PERMIT 4.7.1 ..."). */
 typedef void pd_answer_fn(void *arg, const char *action);
@@ -229,6 +246,7 @@ struct pd_ctx {
 	struct pd_crypt_pool *crypt;     /* NULL unless auth.enabled */
 	struct rk_ratelimit lockout_log; /* Redis down for the lockout */
 	uint64_t sasl_cuid;              /* connection ids for the handshake */
+	struct pd_sockets sockets;       /* borrowed from main */
 };
 
 /*
@@ -247,30 +265,26 @@ extern const char pd_ratelimit_lua[];
 
 struct pd_server;
 struct evconnlistener;
-struct rk_endpoint;
 struct sockaddr;
-/* A listener on ep (unix: mode 0666, a stale socket replaced), calling cb
-   with arg; NULL with err.  Accept errors are logged. */
-struct evconnlistener *pd_listen(struct event_base *base,
-    const struct rk_endpoint *ep,
-    void (*cb)(struct evconnlistener *, int, struct sockaddr *, int, void *),
-    void *arg, struct rk_err *err);
-/* The listeners of one server; unix sockets are unlinked when closed. */
+/* The listeners of one server, on descriptors the supervisor owns. */
 struct pd_listeners {
 	struct evconnlistener **ls;
 	size_t nls;
-	char **paths;
-	size_t npaths;
 };
-/* Opens one listener per endpoint; on error closes what it opened. */
+/* One listener per descriptor; on error closes what it opened. */
 int pd_listeners_open(struct pd_listeners *out, struct event_base *base,
-    const struct rk_endpoint *eps, size_t n,
+    const struct pd_fds *fds,
     void (*cb)(struct evconnlistener *, int, struct sockaddr *, int, void *),
     void *arg, struct rk_err *err);
 void pd_listeners_close(struct pd_listeners *l);
 /* Stops or resumes accepting (the maxConnections pause). */
 void pd_listeners_enable(struct pd_listeners *l, bool on);
 struct pd_server *pd_server_new(struct pd_ctx *ctx, struct rk_err *err);
+
+/* pd_gate.c: the PROXY gate in front of Postfix's PROXY listeners. */
+struct pd_gate;
+struct pd_gate *pd_gate_new(struct pd_ctx *ctx, struct rk_err *err);
+void pd_gate_free(struct pd_gate *g); /* accepts NULL */
 void pd_server_free(struct pd_server *s);
 uint64_t pd_now_ms(void);
 /* Microseconds, for latencies. */

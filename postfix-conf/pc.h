@@ -63,8 +63,12 @@ char *pc_normalize(const char *entry);
 
 /* pc_desired.c: what relaykit.yaml asks of Postfix. */
 int pc_desired(struct pc_ctx *ctx, struct pc_list *want, struct rk_err *err);
-/* Refuses restrictions that could relay for anyone; 0 or -1 with why. */
-int pc_check_relay_safety(const struct pc_list *result, struct rk_err *err);
+/*
+ * Refuses a result that could relay for strangers (restrictions, or trust
+ * widened by networks, PROXY listeners, anonymous SASL); 0 or -1 with why.
+ */
+int pc_check_relay_safety(
+    const struct rk_cfg *cfg, const struct pc_list *result, struct rk_err *err);
 
 /* pc_state.c: the record of original values, in confdir. */
 int pc_state_load(

@@ -265,7 +265,10 @@ want_listeners(struct pc_ctx *ctx, struct pc_list *w)
 		rk_buf_init(&name);
 		rk_buf_init(&entry);
 		rk_buf_init(&key);
-		if (l->address[0] != '\0')
+		if (l->proxyProtocol) /* behind policyd's gate, see pd_gate.c */
+			rk_buf_printf(&name, "127.0.0.1:%lld",
+			    (long long)l->backendPort);
+		else if (l->address[0] != '\0')
 			rk_buf_printf(&name,
 			    strchr(l->address, ':') ? "[%s]:%lld" : "%s:%lld",
 			    l->address, (long long)l->port);

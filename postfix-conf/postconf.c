@@ -134,7 +134,8 @@ run_mode(struct pc_ctx *ctx, enum mode mode, struct rk_err *err)
 		goto out;
 	plan(&cur, &want, &orig, &changes);
 	merged(&cur, &changes, &result);
-	if (mode != MODE_REMOVE && pc_check_relay_safety(&result, err) != 0)
+	if (mode != MODE_REMOVE &&
+	    pc_check_relay_safety(ctx->cfg, &result, err) != 0)
 		goto out;
 	for (size_t i = 0; i < changes.n; i++) {
 		const struct pc_item *c =

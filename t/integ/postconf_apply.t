@@ -20,6 +20,7 @@ mail:
   listeners:
     - {port: 587, submission: true}
     - {port: 10025, proxyProtocol: true}
+  proxyTrustedNetworks: [10.1.0.0/16]
   relay:
     enabled: true
     host: smtp.upstream.test
@@ -73,7 +74,9 @@ like "$n" '^smtpd_sasl_path = unix:relaykit/auth\.sock$' "SASL socket relative t
 like "$n" '^smtpd_sasl_security_options = noanonymous$' "no anonymous logins"
 like "$n" '^smtpd_tls_auth_only = yes$' "auth.requireTls: AUTH only after STARTTLS"
 ok "broken_sasl_auth_clients left alone" eval "! printf '%s\n' \"\$n\" | grep -q '^broken_sasl_auth_clients'"
-like "$(postconf -c "$D" -P 10025/inet/smtpd_upstream_proxy_protocol)" '= haproxy' "PROXY listener"
+like "$(postconf -c "$D" -P 127.0.0.1:20025/inet/smtpd_upstream_proxy_protocol)" '= haproxy' \
+	"PROXY listener on loopback only, behind policyd's gate (port + 10000)"
+ok "no public PROXY listener" test -z "$(postconf -c "$D" -M 10025/inet 2>/dev/null)"
 is "$(stat -c %a "$D/relaykit/sasl_passwd")" 600 "password map is private"
 ok "password map built with postmap" test -e "$D/relaykit/sasl_passwd.db"
 is "$(postmap -c "$D" -q '[smtp.upstream.test]:587' "hash:$D/relaykit/sasl_passwd")" \
@@ -120,6 +123,39 @@ is "$rc" 78 "open relay refused with EX_CONFIG"
 like "$out" 'master\.cf service 2525/inet overrides the restrictions so that it relays for anyone' "and says why"
 postconf -c "$D" -MX 2525/inet
 is "$(snap)" "$before" "a refused run changes nothing"
+
+# refused: every way a master.cf override could widen who is trusted
+refuse_override() { # NAME ENTRY WANT-REGEX
+	postconf -c "$D" -M "2526/inet=$2"
+	out=$("$PC" -c "$T/rk.yaml" -C "$D" 2>&1); rc=$?
+	is "$rc" 78 "$1: refused with EX_CONFIG"
+	like "$out" "$3" "$1: says why"
+	postconf -c "$D" -MX 2526/inet
+}
+refuse_override "-o mynetworks=0.0.0.0/0" \
+	'2526 inet n - n - - smtpd -o mynetworks=0.0.0.0/0' \
+	'master\.cf service 2526/inet: mynetworks trusts 0\.0\.0\.0/0, wider than /8'
+refuse_override "-o mynetworks with IPv6 ::/0" \
+	'2526 inet n - n - - smtpd -o mynetworks=127.0.0.1,[::]/0' \
+	'mynetworks trusts \[::\]/0'
+refuse_override "-o { mynetworks = a, b } braces" \
+	'2526 inet n - n - - smtpd -o { mynetworks = 127.0.0.1, 0.0.0.0/4 }' \
+	'mynetworks trusts 0\.0\.0\.0/4'
+refuse_override "XCLIENT for everyone" \
+	'2526 inet n - n - - smtpd -o smtpd_authorized_xclient_hosts=0.0.0.0/0' \
+	'smtpd_authorized_xclient_hosts trusts 0\.0\.0\.0/0'
+refuse_override "a public PROXY listener" \
+	'2526 inet n - n - - smtpd -o smtpd_upstream_proxy_protocol=haproxy' \
+	'service 2526/inet speaks the PROXY protocol on a public address'
+refuse_override "anonymous SASL" \
+	'2526 inet n - n - - smtpd -o smtpd_sasl_security_options=noplaintext' \
+	'service 2526/inet enables SMTP AUTH without noanonymous'
+postconf -c "$D" -M '127.0.0.1:2527/inet=127.0.0.1:2527 inet n - n - - smtpd -o smtpd_upstream_proxy_protocol=haproxy -o mynetworks=10.0.0.0/8'
+out=$("$PC" -c "$T/rk.yaml" -C "$D" 2>&1); rc=$?
+is "$rc" 0 "a loopback PROXY listener and a /8 are accepted"
+"$PC" -c "$T/rk.yaml" -C "$D" --remove >/dev/null 2>&1
+postconf -c "$D" -MX 127.0.0.1:2527/inet
+is "$(snap)" "$before" "refused runs changed nothing"
 
 # refused: the whole internet trusted, and an unreadable TLS key
 printf 'mail:\n  trustedNetworks: ["0.0.0.0/0"]\n' >"$T/wide.yaml"

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: MIT
 """SMTP client that opens with a PROXY protocol header (v1 text or v2
 binary) claiming another source address, then sends one message.  With
-version "none" it sends no header.  Prints every server reply; exits 0.
+version "none" it sends no header.  Prints every server reply, or CLOSED
+when the server hangs up; exits 0.  BIND, when given, is the local
+address the connection really comes from (127.0.0.2: an untrusted host).
 
-usage: proxy_client.py v1|v2|none SRC_IP PORT FROM TO
+usage: proxy_client.py v1|v2|none CLAIMED_IP PORT FROM TO [BIND]
 """
 import socket
 import struct
@@ -24,10 +26,16 @@ def header(version, src, port):
 
 def main():
     version, src, port, mfrom, rcpt = sys.argv[1:6]
+    bind = sys.argv[6] if len(sys.argv) > 6 else None
     port = int(port)
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                 source_address=(bind, 0) if bind else None)
     f = s.makefile("rb")
-    s.sendall(header(version, src, port))
+    try:
+        s.sendall(header(version, src, port))
+    except (BrokenPipeError, ConnectionResetError):
+        print("CLOSED")
+        return
     if version == "none":
         s.sendall(b"EHLO client.test\r\n")
 
@@ -58,7 +66,7 @@ def main():
         reply()
         s.sendall(b"Subject: proxied\r\n\r\nhello\r\n.\r\nQUIT\r\n")
         reply()
-    except (socket.timeout, ConnectionResetError):
+    except (socket.timeout, ConnectionResetError, BrokenPipeError):
         print("CLOSED")
 
 
