@@ -46,8 +46,10 @@ t/fuzz/fuzz_sasl: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
 t/fuzz/fuzz_sasl: $(top_srcdir)/policyd/pd_sasl_proto.c
 
 INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t \
-	t/integ/auth_sasl.t t/integ/auth_postfix.t t/integ/auth_postfix_tcp.t
-EXTRA_DIST += t/integ/auth_client.py
+	t/integ/auth_sasl.t t/integ/auth_postfix.t t/integ/auth_postfix_tcp.t \
+	t/integ/auth_restart.t
+EXTRA_DIST += t/integ/auth_client.py t/integ/auth_load.py \
+	t/integ/sockholder.py
 EXTRA_DIST += t/integ/policyd_lib.sh t/integ/policyd_client.py \
 	t/integ/policyd_smtp.py
 EXTRA_DIST += bench/policy/run bench/policy/loadgen.c
