@@ -125,8 +125,9 @@ struct rk_cfg_dkim {
 	size_t nheaders;
 	char **oversignHeaders;
 	size_t noversignHeaders;
-	uint64_t expiration; /* ms; 0 = no x= tag */
-	int badFromAction;   /* enum rk_cfg_bad_from */
+	uint64_t expiration;     /* ms; 0 = no x= tag */
+	int badFromAction;       /* enum rk_cfg_bad_from */
+	int64_t lineLengthLimit; /* Postfix's smtp_line_length_limit */
 };
 
 /* ---------------------------------------------------- senderValidation */

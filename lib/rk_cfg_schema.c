@@ -175,6 +175,14 @@ check_dkim(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	const struct rk_cfg_dkim *d = obj;
 	char p[512];
 
+	if (d->lineLengthLimit > 0 && d->lineLengthLimit < 40) {
+		sub_path(p, sizeof(p), path, "lineLengthLimit");
+		cfg_error(ctx, at(node, "lineLengthLimit"), p,
+		    "want 0 (Postfix does not break lines) or at least 40, "
+		    "got %lld",
+		    (long long)d->lineLengthLimit);
+		return -1;
+	}
 	for (size_t i = 0; i < d->nheaders; i++)
 		if (rk_str_case_eq(d->headers[i], "From"))
 			return check_rsa_bits(ctx, node, d->keySize, path);
@@ -741,6 +749,8 @@ static const struct cfg_field dkim_fields[] = { FLD(struct rk_cfg_dkim, enabled,
 	    .min = 0, .max = 366 * DAY),
 	FLD(struct rk_cfg_dkim, badFromAction, CT_ENUM, .def = "reject",
 	    .names = bad_from_names),
+	FLD(struct rk_cfg_dkim, lineLengthLimit, CT_INT, .def = "998", .min = 0,
+	    .max = 1000000),
 	END };
 static const struct cfg_struct dkim_st = { sizeof(struct rk_cfg_dkim),
 	dkim_fields, NULL, CFG_NO_KEY, check_dkim };

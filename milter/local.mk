@@ -14,7 +14,7 @@ t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 
 INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t \
 	t/integ/milter_valgrind.t t/integ/milter_miltertest.t \
-	t/integ/milter_sender.t t/integ/milter_verp.t
+	t/integ/milter_sender.t t/integ/milter_verp.t t/integ/milter_wire.t
 EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
 	t/integ/milter_miltertest.lua \
 	t/integ/milter_verify.py t/integ/milter_verify.pl

@@ -29,7 +29,8 @@ static const struct mlt_check *const checks[] = { &mlt_check_sender,
 	&mlt_check_dkim, &mlt_check_verp };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
-/* Total header bytes a message may keep; past it, it goes unsigned. */
+/* Total header bytes a message may keep for signing; past it, a message
+   for a signing domain is refused (552 5.3.4), never relayed unsigned. */
 #define MSG_HEADER_CAP (4u << 20)
 
 static struct mlt_conn *
@@ -205,8 +206,9 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (m == NULL)
 		return ok;
-	if (rk_str_case_eq(name, "From"))
-		m->nfrom++;
+	if (rk_str_case_eq(name, "From") && m->nfrom++ == 0 &&
+	    vlen <= MLT_HDR_MAX)
+		goto keep; /* past the cap too: it names the signing domain */
 	if (!wanted(m->st, name) || m->htoo_large)
 		return ok;
 	m->hbytes += strlen(name) + vlen;
@@ -214,6 +216,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		m->htoo_large = true;
 		return ok;
 	}
+keep:
 	m->hdrs = rk_reallocarray(m->hdrs, m->nhdrs + 1, sizeof(*m->hdrs));
 	h = &m->hdrs[m->nhdrs++];
 	h->name = rk_strdup(name);

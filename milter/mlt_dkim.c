@@ -236,6 +236,141 @@ mlt_body_final(struct mlt_body *b)
 	body_flush(b);
 }
 
+/* ---------------------------------------------------------------- wrap */
+
+void
+mlt_wrap_init(struct mlt_wrap *w, size_t limit, size_t first_used,
+    mlt_emit_fn *emit, void *arg)
+{
+	memset(w, 0, sizeof(*w));
+	/* a piece after a break holds limit - 1 bytes: at least one */
+	w->limit = limit == 1 ? 2 : limit;
+	w->space = w->limit > first_used ? w->limit - first_used : 0;
+	w->emit = emit;
+	w->arg = arg;
+}
+
+/* Content bytes (no line end): broken where Postfix breaks them. */
+static void
+wrap_content(struct mlt_wrap *w, const char *p, size_t n)
+{
+	if (w->limit == 0) {
+		w->emit(w->arg, p, n);
+		return;
+	}
+	while (n > 0) {
+		size_t k;
+
+		if (w->space == 0) {
+			/* more of this line follows a full one */
+			w->emit(w->arg, "\r\n ", 3);
+			w->space = w->limit - 1;
+		}
+		k = n < w->space ? n : w->space;
+		w->emit(w->arg, p, k);
+		w->space -= k;
+		p += k;
+		n -= k;
+	}
+}
+
+static void
+wrap_eol(struct mlt_wrap *w, const char *eol, size_t n)
+{
+	w->emit(w->arg, eol, n);
+	w->space = w->limit;
+}
+
+void
+mlt_wrap_feed(struct mlt_wrap *w, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (w->cr && n > 0) {
+		w->cr = false;
+		if (p[0] == '\n') {
+			wrap_eol(w, "\r\n", 2);
+			i = 1;
+		} else {
+			wrap_content(w, "\r", 1); /* a lone CR is content */
+		}
+	}
+	while (i < n) {
+		size_t j = i;
+
+		while (j < n && p[j] != '\r' && p[j] != '\n')
+			j++;
+		wrap_content(w, p + i, j - i);
+		if (j == n)
+			break;
+		if (p[j] == '\n') {
+			wrap_eol(w, "\n", 1);
+			i = j + 1;
+		} else if (j + 1 == n) {
+			w->cr = true; /* its LF may come in the next chunk */
+			i = n;
+		} else if (p[j + 1] == '\n') {
+			wrap_eol(w, "\r\n", 2);
+			i = j + 2;
+		} else {
+			wrap_content(w, "\r", 1);
+			i = j + 1;
+		}
+	}
+}
+
+void
+mlt_wrap_final(struct mlt_wrap *w)
+{
+	if (w->cr) {
+		w->cr = false;
+		wrap_content(w, "\r", 1);
+	}
+}
+
+static void
+emit_buf(void *arg, const char *p, size_t n)
+{
+	rk_buf_append(arg, p, n);
+}
+
+/* The longest physical line of a folded value, the first one counted
+   from the start of the field. */
+static size_t
+longest_line(size_t first, const char *v, size_t n)
+{
+	size_t best = 0, cur = first;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\n') {
+			cur -= i > 0 && cur > 0 && v[i - 1] == '\r';
+			best = cur > best ? cur : best;
+			cur = 0;
+		} else {
+			cur++;
+		}
+	}
+	return cur > best ? cur : best;
+}
+
+bool
+mlt_wrap_header(struct rk_buf *out, size_t limit, const char *name,
+    const char *value, size_t vlen, bool leadspc)
+{
+	size_t first = strlen(name) + 1 + !leadspc;
+	struct mlt_wrap w;
+
+	if (limit == 0 || longest_line(first, value, vlen) <= limit)
+		return false;
+	rk_buf_reset(out);
+	/* "Name:" (and the space Postfix writes when value lacks its own)
+	   is on the wire before the value */
+	mlt_wrap_init(&w, limit, first, emit_buf, out);
+	mlt_wrap_feed(&w, value, vlen);
+	mlt_wrap_final(&w);
+	return true;
+}
+
 /* ---------------------------------------------------------------- From */
 
 struct from_scan {

@@ -53,6 +53,41 @@ void mlt_body_feed(struct mlt_body *b, const char *p, size_t n);
 void mlt_body_final(struct mlt_body *b);
 
 /*
+ * What Postfix's smtp(8) client does to a line longer than
+ * smtp_line_length_limit (after the milter has signed): it sends the
+ * first limit bytes, then CRLF and a SPACE, then limit - 1 more bytes,
+ * and so on (a line of exactly limit bytes is left alone).  A signature
+ * must cover those bytes, not the ones the milter saw, or every verifier
+ * fails.  mlt_wrap applies the same breaking, streamed: feed the message
+ * bytes (CRLF, or LF, line ends; a lone CR is content), get the bytes
+ * Postfix will send.  limit 0: Postfix breaks nothing; bytes pass as is.
+ * A limit of 1 counts as 2 (Postfix itself would loop forever on it).
+ */
+struct mlt_wrap {
+	size_t limit;
+	size_t space; /* bytes the current output line may still take */
+	bool cr;      /* a CR seen, its LF not yet */
+	mlt_emit_fn *emit;
+	void *arg;
+};
+/* first_used: bytes of the first line already on the wire (a header's
+   "Name:"), counted against the limit. */
+void mlt_wrap_init(struct mlt_wrap *w, size_t limit, size_t first_used,
+    mlt_emit_fn *emit, void *arg);
+void mlt_wrap_feed(struct mlt_wrap *w, const char *p, size_t n);
+void mlt_wrap_final(struct mlt_wrap *w);
+
+/*
+ * A header field's value as Postfix will send it: name ":" value, each
+ * physical line broken at limit.  Returns true and fills out (reset
+ * first) when something was broken; false when the value goes out as it
+ * is (out untouched).  leadspc: the value holds its leading white space
+ * (SMFIP_HDR_LEADSPC); otherwise one space follows the colon.
+ */
+bool mlt_wrap_header(struct rk_buf *out, size_t limit, const char *name,
+    const char *value, size_t vlen, bool leadspc);
+
+/*
  * The domain of the single mailbox in a From header value: "a <x@D>",
  * "x@D", "\"q, x\" <x@D> (c)"...  Writes it lower-cased into dom (size
  * n) and returns 0; -1 when there is no mailbox, more than one, or the

@@ -24,6 +24,7 @@
 struct mlt_msg_dkim {
 	const struct mlt_domain *dom; /* borrowed from msg->st->keys */
 	EVP_MD_CTX *bh;               /* body hash */
+	struct mlt_wrap wrap;         /* Postfix's line breaking, first */
 	struct mlt_body body;
 };
 
@@ -31,6 +32,12 @@ static void
 emit_hash(void *arg, const char *p, size_t n)
 {
 	EVP_DigestUpdate(arg, p, n);
+}
+
+static void
+emit_canon(void *arg, const char *p, size_t n)
+{
+	mlt_body_feed(arg, p, n);
 }
 
 static void
@@ -42,6 +49,26 @@ unsigned_msg(struct mlt_msg *msg, const char *reason, const char *from)
 	    msg->queue_id, reason, rk_log_quote(q, sizeof(q), from));
 	rk_metric_inc(msg->srv->m.unsigned_, RK_LABELS(reason));
 	rk_metric_inc(msg->srv->m.messages, RK_LABELS("unsigned"));
+}
+
+/* A message for a signing domain that cannot be signed: never relayed
+   unsigned, but refused (code 5xx: it will never sign) or tempfailed. */
+static enum mlt_verdict
+cannot_sign(struct mlt_msg *msg, const char *reason, const char *code,
+    const char *xcode, const char *why, const char *domain)
+{
+	char q[300];
+
+	snprintf(msg->reply.code, sizeof(msg->reply.code), "%s", code);
+	snprintf(msg->reply.xcode, sizeof(msg->reply.xcode), "%s", xcode);
+	snprintf(msg->reply.text, sizeof(msg->reply.text), "%s", why);
+	rk_log_info("queue_id=%s action=%s reason=%s domain=%s text=%s",
+	    msg->queue_id, *code == '5' ? "reject" : "tempfail", reason, domain,
+	    rk_log_quote(q, sizeof(q), why));
+	rk_metric_inc(msg->srv->m.unsigned_, RK_LABELS(reason));
+	rk_metric_inc(msg->srv->m.messages,
+	    RK_LABELS(*code == '5' ? "rejected" : "tempfail"));
+	return *code == '5' ? MLT_REJECT : MLT_TEMPFAIL;
 }
 
 /* No single From: refuse (the default) or pass unsigned. */
@@ -96,10 +123,6 @@ dkim_eoh(struct mlt_msg *msg)
 		    msg->nfrom);
 		return bad_from(msg, "multiple_from", why);
 	}
-	if (msg->htoo_large) {
-		unsigned_msg(msg, "headers_too_large", "");
-		return MLT_DONE;
-	}
 	from = find_from(msg);
 	if (from == NULL ||
 	    mlt_from_domain(from->value, from->vlen, fd, sizeof(fd)) != 0)
@@ -111,10 +134,12 @@ dkim_eoh(struct mlt_msg *msg)
 		unsigned_msg(msg, "domain_not_configured", fd);
 		return MLT_DONE;
 	}
-	if (dom->nsigners == 0) {
-		unsigned_msg(msg, "key_missing", fd);
-		return MLT_DONE;
-	}
+	if (dom->nsigners == 0)
+		return cannot_sign(msg, "key_missing", "451", "4.7.0",
+		    "no DKIM key for the sender's domain; try again later", fd);
+	if (msg->htoo_large)
+		return cannot_sign(msg, "headers_too_large", "552", "5.3.4",
+		    "message header too large to be DKIM-signed", fd);
 	msg->dkim = rk_calloc(1, sizeof(*msg->dkim));
 	msg->dkim->dom = dom;
 	msg->dkim->bh = EVP_MD_CTX_new();
@@ -125,6 +150,8 @@ dkim_eoh(struct mlt_msg *msg)
 	    cfg->dkim.canonicalization == RK_CANON_RELAXED_RELAXED ||
 	        cfg->dkim.canonicalization == RK_CANON_SIMPLE_RELAXED,
 	    emit_hash, msg->dkim->bh);
+	mlt_wrap_init(&msg->dkim->wrap, (size_t)cfg->dkim.lineLengthLimit, 0,
+	    emit_canon, &msg->dkim->body);
 	return MLT_CONTINUE;
 }
 
@@ -132,7 +159,43 @@ static void
 dkim_body(struct mlt_msg *msg, const unsigned char *p, size_t n)
 {
 	if (msg->dkim != NULL)
-		mlt_body_feed(&msg->dkim->body, (const char *)p, n);
+		mlt_wrap_feed(&msg->dkim->wrap, (const char *)p, n);
+}
+
+/*
+ * The kept header fields as Postfix will send them (mlt_wrap): the same
+ * array, with a private copy of each value whose lines get broken.  Free
+ * with wire_free.
+ */
+static struct mlt_hdr *
+wire_headers(const struct mlt_msg *msg)
+{
+	size_t limit = (size_t)msg->st->cfg->dkim.lineLengthLimit;
+	struct mlt_hdr *v = rk_calloc(msg->nhdrs + 1, sizeof(*v));
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	for (size_t i = 0; i < msg->nhdrs; i++) {
+		const struct mlt_hdr *h = &msg->hdrs[i];
+
+		v[i] = *h;
+		if (!mlt_wrap_header(
+		        &b, limit, h->name, h->value, h->vlen, msg->leadspc))
+			continue;
+		v[i].vlen = b.len;
+		v[i].value = rk_buf_steal(&b);
+	}
+	rk_buf_free(&b);
+	return v;
+}
+
+static void
+wire_free(const struct mlt_msg *msg, struct mlt_hdr *v)
+{
+	for (size_t i = 0; i < msg->nhdrs; i++)
+		if (v[i].value != msg->hdrs[i].value)
+			free(v[i].value);
+	free(v);
 }
 
 /* Appends "name:name:..." folding between names past ~70 columns. */
@@ -237,7 +300,7 @@ to_lf(const char *s, bool leadspc)
 
 static int
 add_signature(struct mlt_msg *msg, SMFICTX *ctx, const struct mlt_signer *s,
-    const char *bh, const char *const *h, size_t nh)
+    const char *bh, const char *const *h, size_t nh, const struct mlt_hdr *wire)
 {
 	const struct rk_cfg_dkim *d = &msg->st->cfg->dkim;
 	bool hrelaxed = d->canonicalization == RK_CANON_RELAXED_RELAXED ||
@@ -251,7 +314,7 @@ add_signature(struct mlt_msg *msg, SMFICTX *ctx, const struct mlt_signer *s,
 	rk_buf_init(&data);
 	sig_value(&val, msg, s, bh, h, nh);
 	mlt_dkim_header_data(
-	    &data, hrelaxed, msg->hdrs, msg->nhdrs, h, nh, val.data);
+	    &data, hrelaxed, wire, msg->nhdrs, h, nh, val.data);
 	if (mlt_dkim_sign(s->key, s->alg, data.data, data.len, sig, sizeof(sig),
 	        &err) != 0) {
 		rk_log_warnx("queue_id=%s action=tempfail reason=sign_error "
@@ -281,20 +344,24 @@ dkim_eom(struct mlt_msg *msg, SMFICTX *ctx)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char bh[64], sels[256] = "";
+	struct mlt_hdr *wire;
 	const char **h;
 	size_t nh, off = 0;
 
 	if (msg->dkim == NULL)
 		return MLT_DONE;
 	dom = msg->dkim->dom;
+	mlt_wrap_final(&msg->dkim->wrap);
 	mlt_body_final(&msg->dkim->body);
 	EVP_DigestFinal_ex(msg->dkim->bh, md, &mdlen);
 	EVP_EncodeBlock((unsigned char *)bh, md, (int)mdlen);
 	h = h_list(msg, &nh);
+	wire = wire_headers(msg);
 	for (size_t i = dom->nsigners; i-- > 0;) {
 		const struct mlt_signer *s = &dom->signers[i];
 
-		if (add_signature(msg, ctx, s, bh, h, nh) != 0) {
+		if (add_signature(msg, ctx, s, bh, h, nh, wire) != 0) {
+			wire_free(msg, wire);
 			free(h);
 			rk_metric_inc(
 			    msg->srv->m.messages, RK_LABELS("tempfail"));
@@ -308,6 +375,7 @@ dkim_eom(struct mlt_msg *msg, SMFICTX *ctx)
 		if (off >= sizeof(sels))
 			off = sizeof(sels) - 1;
 	}
+	wire_free(msg, wire);
 	free(h);
 	rk_log_info("queue_id=%s action=signed domain=%s selectors=%s "
 	            "body_bytes=%llu",

@@ -169,6 +169,10 @@ want_milter(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	/* mail is never relayed unsigned or unchecked: 4xx when it is down */
 	want(w, "milter_default_action", "tempfail");
 	want(w, "milter_protocol", "6");
+	/* the milter signs long lines as smtp(8) will break them */
+	if (c->dkim.enabled)
+		want(w, "smtp_line_length_limit", "%lld",
+		    (long long)c->dkim.lineLengthLimit);
 	return 0;
 }
 
@@ -266,8 +270,8 @@ want_listeners(struct pc_ctx *ctx, struct pc_list *w)
 		rk_buf_init(&entry);
 		rk_buf_init(&key);
 		if (l->proxyProtocol) /* behind policyd's gate, see pd_gate.c */
-			rk_buf_printf(&name, "127.0.0.1:%lld",
-			    (long long)l->backendPort);
+			rk_buf_printf(
+			    &name, "127.0.0.1:%lld", (long long)l->backendPort);
 		else if (l->address[0] != '\0')
 			rk_buf_printf(&name,
 			    strchr(l->address, ':') ? "[%s]:%lld" : "%s:%lld",

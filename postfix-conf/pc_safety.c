@@ -80,8 +80,7 @@ override(const char *entry, const char *name)
 			continue;
 		}
 		v += 1 + strspn(v + 1, " ");
-		if ((end = strchr(v, '}')) == NULL ||
-		    strncmp(v, name, nl) != 0)
+		if ((end = strchr(v, '}')) == NULL || strncmp(v, name, nl) != 0)
 			continue;
 		v += nl;
 		v += strspn(v, " ");

@@ -5,7 +5,10 @@
  * same bytes whatever the chunking and as a slow line-by-line reference,
  * relaxed output has no trailing whitespace or trailing empty line and is a
  * fixed point, header canonicalization ends in CRLF with one ':' and no CR/LF
- * inside, and From parsing yields a lower-case domain without '@'.
+ * inside, and From parsing yields a lower-case domain without '@'.  The
+ * line breaking Postfix's smtp(8) applies (mlt_wrap) gives the same bytes
+ * whatever the chunking and as a line-by-line reference, never leaves a
+ * line longer than the limit, and only ever inserts CRLF SPACE.
  */
 #include "config.h"
 
@@ -172,6 +175,79 @@ check_header(const char *p, size_t n)
 	}
 }
 
+static void
+wrap_stream(
+    struct rk_buf *out, size_t limit, const char *p, size_t n, size_t chunk)
+{
+	struct mlt_wrap w;
+
+	mlt_wrap_init(&w, limit, 0, emit_buf, out);
+	for (size_t i = 0; i < n; i += chunk)
+		mlt_wrap_feed(&w, p + i, n - i < chunk ? n - i : chunk);
+	mlt_wrap_final(&w);
+}
+
+/* Postfix's loop, one line at a time (lines end at LF; a CR before it
+   is part of the line end, any other CR is content): pieces of limit
+   bytes, then of limit - 1 after CRLF SPACE. */
+static void
+wrap_ref(struct rk_buf *out, size_t limit, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *lf = memchr(p, '\n', n);
+		size_t len = lf ? (size_t)(lf - p) : n, end = len,
+		       space = limit;
+		const char *q = p;
+
+		if (lf != NULL && len > 0 && p[len - 1] == '\r')
+			end = len - 1;
+		for (size_t left = end; limit > 0 && left > space;) {
+			rk_buf_append(out, q, space);
+			rk_buf_append(out, "\r\n ", 3);
+			q += space;
+			left -= space;
+			space = limit - 1;
+		}
+		rk_buf_append(out, q, (size_t)(p + len - q) + (lf != NULL));
+		p += len + (lf != NULL);
+		n -= len + (lf != NULL);
+	}
+}
+
+static void
+check_wrap(const char *p, size_t n, size_t chunk)
+{
+	size_t limit = n > 0 ? (unsigned char)p[0] % 40 : 0;
+	struct rk_buf a, b, r;
+	size_t line = 0;
+
+	rk_buf_init(&a);
+	rk_buf_init(&b);
+	rk_buf_init(&r);
+	wrap_stream(&a, limit, p, n, n ? n : 1);
+	wrap_stream(&b, limit, p, n, chunk);
+	require(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+	    "wrap: output depends on chunking");
+	/* lines of the output, split at LF, never exceed the limit */
+	for (size_t i = 0; i < a.len && limit > 0; i++) {
+		if (a.data[i] == '\n') {
+			line = 0;
+			continue;
+		}
+		if (a.data[i] == '\r' && i + 1 < a.len && a.data[i + 1] == '\n')
+			continue;
+		require(++line <= limit, "wrap: a line longer than the limit");
+	}
+	wrap_ref(&r, limit, p, n);
+	require(a.len == r.len && memcmp(a.data, r.data, a.len) == 0,
+	    "wrap: differs from Postfix's line-by-line algorithm");
+	require(limit > 0 || (a.len == n && memcmp(a.data, p, n) == 0),
+	    "wrap: limit 0 changed bytes");
+	rk_buf_free(&a);
+	rk_buf_free(&b);
+	rk_buf_free(&r);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -187,6 +263,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hlen = sep ? (size_t)(sep - copy) : size;
 	check_header(copy, hlen);
 	check_body(copy, size, (size_t)data[0] % 13 + 1);
+	check_wrap(copy, size, (size_t)data[0] % 13 + 1);
 	free(copy);
 	return 0;
 }

@@ -7,13 +7,18 @@ stored byte for byte as DIR/N.eml, with its envelope in DIR/N.env
 ("MAIL FROM:<...>" then one "RCPT TO:<...>" line per recipient).  A
 recipient whose local part starts with "defer" gets 451 4.7.1 and one
 starting with "reject" gets 550 5.1.1, so tests can provoke deferrals and
-bounces.  Runs until killed.
+bounces.  Lines of any length are accepted (up to 1 MiB), as many real
+receivers do, so a test sees exactly what the relay sent instead of the
+sink refusing lines over 1000 octets.  Runs until killed.
 """
 import asyncio
 import os
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+SMTP.line_length_limit = 1 << 20
 
 
 class Handler:

@@ -232,9 +232,154 @@ test_header_selection(void)
 	rk_buf_free(&data);
 }
 
+/*
+ * Postfix's smtp_text_out, line by line, written from its description:
+ * each line is sent in pieces, the first of limit bytes, the next ones of
+ * limit - 1 after a CRLF and a space.
+ */
+static void
+ref_line(struct rk_buf *out, size_t limit, size_t used, const char *p, size_t n)
+{
+	size_t space = limit > used ? limit - used : 0;
+
+	while (limit > 0 && n > space) {
+		rk_buf_append(out, p, space);
+		rk_buf_append(out, "\r\n ", 3);
+		p += space;
+		n -= space;
+		space = limit - 1;
+	}
+	rk_buf_append(out, p, n);
+}
+
+static char *
+ref_wrap(size_t limit, const char *in)
+{
+	struct rk_buf out;
+
+	rk_buf_init(&out);
+	for (const char *p = in; *p;) {
+		size_t n = strcspn(p, "\n");
+		size_t content =
+		    n > 0 && p[n] == '\n' && p[n - 1] == '\r' ? n - 1 : n;
+
+		ref_line(&out, limit, 0, p, content);
+		rk_buf_append(&out, p + content, n - content + (p[n] == '\n'));
+		p += n + (p[n] == '\n');
+	}
+	return rk_buf_steal(&out);
+}
+
+static char *
+wrap(size_t limit, const char *in, size_t chunk)
+{
+	struct rk_buf out;
+	struct mlt_wrap w;
+	size_t n = strlen(in);
+
+	rk_buf_init(&out);
+	mlt_wrap_init(&w, limit, 0, emit_buf, &out);
+	for (size_t i = 0; i < n; i += chunk)
+		mlt_wrap_feed(&w, in + i, n - i < chunk ? n - i : chunk);
+	mlt_wrap_final(&w);
+	return rk_buf_steal(&out);
+}
+
+static void
+test_wrap(void)
+{
+	static const struct {
+		const char *name, *in, *want;
+		size_t limit;
+	} cases[] = {
+		{ "a line of exactly limit bytes is left alone", "abcde\r\n",
+		    "abcde\r\n", 5 },
+		{ "limit + 1: one break, CRLF SPACE", "abcdef\r\n",
+		    "abcde\r\n f\r\n", 5 },
+		{ "later pieces hold limit - 1 bytes", "abcdefghijklm\r\n",
+		    "abcde\r\n fghi\r\n jklm\r\n", 5 },
+		{ "a lone CR is content", "ab\rcdef\r\n", "ab\rcd\r\n ef\r\n",
+		    5 },
+		{ "LF line ends too", "abcdefg\nxy\n", "abcde\r\n fg\nxy\n",
+		    5 },
+		{ "no final line end", "abcdefg", "abcde\r\n fg", 5 },
+		{ "limit 0: nothing broken", "abcdefghij\r\n", "abcdefghij\r\n",
+		    0 },
+	};
+	char big[5000];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *a = wrap(cases[i].limit, cases[i].in, 1000);
+		char *b = wrap(cases[i].limit, cases[i].in, 1);
+
+		is_str(a, cases[i].want, "wrap: %s", cases[i].name);
+		is_str(
+		    b, cases[i].want, "wrap: %s (byte by byte)", cases[i].name);
+		free(a);
+		free(b);
+	}
+	/* random lines against the reference, in random chunks */
+	srand(7);
+	for (int round = 0; round < 300; round++) {
+		size_t n = (size_t)(rand() % (int)(sizeof(big) - 1)), chunk;
+		size_t limit = (size_t)(rand() % 3 == 0 ? 0 : 2 + rand() % 40);
+		char *a, *b;
+
+		for (size_t i = 0; i < n; i++) {
+			int r = rand() % 60;
+
+			big[i] = r == 0 ? '\n'
+			    : r == 1    ? '\r'
+			                : (char)('a' + r % 26);
+		}
+		big[n] = '\0';
+		chunk = (size_t)(1 + rand() % 97);
+		a = wrap(limit, big, chunk);
+		b = ref_wrap(limit, big);
+		if (!ok(strcmp(a, b) == 0,
+		        "wrap: random %d (%zu bytes, limit "
+		        "%zu) matches Postfix's algorithm",
+		        round, n, limit))
+			break;
+		free(a);
+		free(b);
+	}
+}
+
+static void
+test_wrap_header(void)
+{
+	struct rk_buf out;
+	char refs[2100];
+
+	rk_buf_init(&out);
+	ok(!mlt_wrap_header(&out, 998, "Subject", " short", 6, true),
+	    "wrap_header: a short field is left alone");
+	memset(refs, 'r', sizeof(refs) - 1);
+	refs[0] = ' ';
+	refs[sizeof(refs) - 1] = '\0';
+	/* "References:" is 11 bytes of the first 998 on the wire */
+	ok(mlt_wrap_header(&out, 998, "References", refs, strlen(refs), true),
+	    "wrap_header: a 2100-byte References is broken");
+	ok(out.len == strlen(refs) + 2 * 3 &&
+	        memcmp(out.data + 987, "\r\n ", 3) == 0 &&
+	        memcmp(out.data + 987 + 3 + 997, "\r\n ", 3) == 0,
+	    "wrap_header: at 998 - 11 bytes of value, then every 997");
+	ok(mlt_wrap_header(&out, 10, "X", " 1234567\n\t12345678901", 21, true),
+	    "wrap_header: a folded field's long second line");
+	is_str(out.data, " 1234567\n\t123456789\r\n 01",
+	    "wrap_header: only that line is broken, counted from its start");
+	ok(mlt_wrap_header(&out, 10, "X", "123456789", 9, false),
+	    "wrap_header: without leadspc the space Postfix adds counts");
+	is_str(out.data, "1234567\r\n 89", "wrap_header: \"X: \" takes 3");
+	rk_buf_free(&out);
+}
+
 int
 main(void)
 {
+	test_wrap();
+	test_wrap_header();
 	test_body();
 	test_header();
 	test_from();
