@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bn_parse: one message in, one report out.  Finds the parts that carry
+ * the report (delivery status, feedback report, the returned original,
+ * the human-readable text), hands each to its reader, recovers the
+ * original's headers, and classifies every record.  Pure; thread-safe.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk_mem.h"
+
+#include "bn.h"
+
+/* The parts that matter, found in one walk. */
+struct shape {
+	const struct rk_mime_part *dsn;  /* message/delivery-status */
+	const struct rk_mime_part *fb;   /* message/feedback-report */
+	const struct rk_mime_part *orig; /* the returned message (its kid) */
+	const struct rk_mime_part *text; /* first text/plain outside it */
+	const struct rk_mime_part *html; /* first text/html outside it */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+void
+bn_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? rk_strdup(value) : NULL;
+}
+
+const char *
+bn_memcasestr(const char *hay, size_t n, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	if (nl == 0)
+		return hay;
+	for (size_t i = 0; i + nl <= n; i++)
+		if (rk_mem_case_eq(hay + i, needle, nl))
+			return hay + i;
+	return NULL;
+}
+
+char *
+bn_oneline(const char *s, size_t n)
+{
+	char *out = rk_malloc(n + 1);
+	size_t o = 0;
+	bool space = true; /* drops leading space */
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < ' ' || c == 0x7f || c == ' ') {
+			if (!space)
+				out[o++] = ' ';
+			space = true;
+			continue;
+		}
+		out[o++] = (char)c;
+		space = false;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	return out;
+}
+
+static bool
+addr_char(char c)
+{
+	return isalnum((unsigned char)c) || (unsigned char)c >= 0x80 ||
+	    strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL;
+}
+
+/*
+ * The first plausible addr-spec in s: local@domain where the domain has
+ * a dot (or is a bracketed literal).  Quoted local parts are not taken.
+ */
+char *
+bn_address(const char *s)
+{
+	for (const char *at = s ? strchr(s, '@') : NULL; at;
+	     at = strchr(at + 1, '@')) {
+		const char *b = at, *e = at + 1;
+
+		while (b > s && addr_char(b[-1]))
+			b--;
+		while (*e && (addr_char(*e) || *e == '[' || *e == ']'))
+			e++;
+		while (e > at + 1 && (e[-1] == '.' || e[-1] == '-'))
+			e--;
+		while (b < at && *b == '.')
+			b++;
+		if (b == at || e == at + 1 || !memchr(at, '.', (size_t)(e - at)))
+			continue;
+		{
+			char *a = rk_strndup(b, (size_t)(e - b));
+
+			/* "rfc822;" style prefixes glued on: keep the tail */
+			return a;
+		}
+	}
+	return NULL;
+}
+
+struct bn_rcpt *
+bn_find_rcpt(struct bn_report *r, const char *addr)
+{
+	for (size_t i = 0; i < r->nrcpts; i++)
+		if (r->rcpts[i].recipient &&
+		    rk_str_case_eq(r->rcpts[i].recipient, addr))
+			return &r->rcpts[i];
+	return NULL;
+}
+
+struct bn_rcpt *
+bn_add_rcpt(struct bn_report *r, const char *addr)
+{
+	struct bn_rcpt *rc;
+
+	if (addr && (rc = bn_find_rcpt(r, addr)) != NULL)
+		return rc;
+	if (r->nrcpts >= BN_MAX_RCPTS)
+		return NULL;
+	r->rcpts = rk_reallocarray(r->rcpts, r->nrcpts + 1, sizeof(*r->rcpts));
+	rc = &r->rcpts[r->nrcpts++];
+	memset(rc, 0, sizeof(*rc));
+	rc->recipient = addr ? rk_strdup(addr) : NULL;
+	rc->hard = -1;
+	return rc;
+}
+
+/* ------------------------------------------------------------- shape */
+
+static bool
+inside_message(const struct rk_mime_part *p)
+{
+	for (const struct rk_mime_part *a = p->parent; a; a = a->parent)
+		if (a->nhdrs > 0 && a->parent != NULL &&
+		    (strncmp(a->type, "message/", 8) == 0 ||
+		        strcmp(a->type, "text/rfc822-headers") == 0) &&
+		    strstr(a->type, "status") == NULL &&
+		    strstr(a->type, "feedback") == NULL)
+			return true;
+	return false;
+}
+
+static bool
+is_orig(const char *type)
+{
+	return strcmp(type, "message/rfc822") == 0 ||
+	    strcmp(type, "message/global") == 0 ||
+	    strcmp(type, "text/rfc822-headers") == 0 ||
+	    strcmp(type, "message/rfc822-headers") == 0 ||
+	    strcmp(type, "message/global-headers") == 0;
+}
+
+static bool
+shape_part(const struct rk_mime_part *p, void *arg)
+{
+	struct shape *sh = arg;
+
+	if (inside_message(p))
+		return true;
+	if (strcmp(p->type, "message/delivery-status") == 0 ||
+	    strcmp(p->type, "message/global-delivery-status") == 0) {
+		if (sh->dsn == NULL)
+			sh->dsn = p;
+	} else if (strcmp(p->type, "message/feedback-report") == 0) {
+		if (sh->fb == NULL)
+			sh->fb = p;
+	} else if (is_orig(p->type) && p->parent != NULL) {
+		if (sh->orig == NULL && p->nkids > 0)
+			sh->orig = p->kids[0];
+	} else if (strcmp(p->type, "text/plain") == 0 && p->nkids == 0) {
+		if (sh->text == NULL && p->body_len > 0)
+			sh->text = p;
+	} else if (strcmp(p->type, "text/html") == 0) {
+		if (sh->html == NULL)
+			sh->html = p;
+	}
+	return true;
+}
+
+/* HTML to text, crudely: tags dropped, <br> and </p> as line breaks. */
+static char *
+html_text(const char *s, size_t n)
+{
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	rk_buf_puts(&b, "");
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '<') {
+			if (s[i] == '&' && n - i >= 4 &&
+			    (rk_mem_case_eq(s + i, "&lt;", 4) ||
+			        rk_mem_case_eq(s + i, "&gt;", 4))) {
+				rk_buf_putc(&b, s[i + 1] == 'l' ? '<' : '>');
+				i += 3;
+			} else if (s[i] == '&' && n - i >= 6 &&
+			    rk_mem_case_eq(s + i, "&nbsp;", 6)) {
+				rk_buf_putc(&b, ' ');
+				i += 5;
+			} else {
+				rk_buf_putc(&b, s[i]);
+			}
+			continue;
+		}
+		if (n - i > 3 && (rk_mem_case_eq(s + i, "<br", 3) ||
+		                     rk_mem_case_eq(s + i, "</p", 3) ||
+		                     rk_mem_case_eq(s + i, "<p", 2) ||
+		                     rk_mem_case_eq(s + i, "</div", 5) ||
+		                     rk_mem_case_eq(s + i, "<tr", 3)))
+			rk_buf_putc(&b, '\n');
+		while (i < n && s[i] != '>')
+			i++;
+	}
+	return rk_buf_steal(&b);
+}
+
+/* The human-readable text: the text part, the HTML one, or the body. */
+static char *
+report_text(const struct rk_mime_part *root, const struct shape *sh,
+    size_t *len)
+{
+	const struct rk_mime_part *t = sh->text;
+	char *s;
+
+	if (t == NULL && sh->html != NULL) {
+		s = html_text(sh->html->body, sh->html->body_len);
+		*len = strlen(s);
+		return s;
+	}
+	if (t == NULL && root->nkids == 0)
+		t = root;
+	if (t == NULL) {
+		*len = 0;
+		return rk_strdup("");
+	}
+	*len = t->body_len;
+	return rk_memdup0(t->body, t->body_len);
+}
+
+/* ------------------------------------------------- original headers */
+
+static char *
+decoded(const struct rk_mime_part *p, const char *name)
+{
+	const char *v = rk_mime_header(p, name);
+
+	return v ? rk_mime_decode_words(v) : NULL;
+}
+
+/* "(Postfix) with ESMTP id 4AbC123" in Received: lines. */
+static void
+received_ids(struct bn_orig *o, const struct rk_mime_part *p)
+{
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	for (size_t i = 0; i < p->nhdrs && i < 200; i++) {
+		const char *v = p->hdrs[i].value, *id;
+		size_t l;
+
+		if (!rk_str_case_eq(p->hdrs[i].name, "Received") ||
+		    strstr(v, "(Postfix)") == NULL ||
+		    (id = strstr(v, " id ")) == NULL)
+			continue;
+		id += 4;
+		l = strspn(id,
+		    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz");
+		if (l < 6 || l > 32)
+			continue;
+		if (b.len)
+			rk_buf_putc(&b, ' ');
+		rk_buf_append(&b, id, l);
+	}
+	if (b.len)
+		o->received_ids = rk_buf_steal(&b);
+	rk_buf_free(&b);
+}
+
+static void
+take_orig(struct bn_report *r, const struct rk_mime_part *p,
+    const struct bn_opts *opts)
+{
+	struct bn_orig *o = &r->orig;
+	const char *q;
+
+	if (p == NULL || p->nhdrs == 0)
+		return;
+	if (o->message_id == NULL)
+		o->message_id = decoded(p, "Message-ID");
+	if (o->client_id == NULL && opts && opts->client_id_header)
+		o->client_id = decoded(p, opts->client_id_header);
+	if (o->from == NULL)
+		o->from = decoded(p, "From");
+	if (o->to == NULL)
+		o->to = decoded(p, "To");
+	if (o->subject == NULL)
+		o->subject = decoded(p, "Subject");
+	if (o->queue_id == NULL && (q = rk_mime_header(p, "X-Postfix-Queue-ID")))
+		bn_set(&o->queue_id, q);
+	if (o->received_ids == NULL)
+		received_ids(o, p);
+}
+
+/* An original inlined in the text after a marker line (Exim, qmail). */
+static void
+take_inline_orig(struct bn_report *r, const char *text, size_t len,
+    const struct bn_opts *opts)
+{
+	size_t cut = bn_text_cut(text, len);
+	struct rk_mime_part *p;
+	const char *s = text + cut;
+
+	if (cut >= len)
+		return;
+	/* skip the marker line and blank lines after it */
+	while (s < text + len && *s != '\n')
+		s++;
+	while (s < text + len && (*s == '\n' || *s == ' '))
+		s++;
+	p = rk_mime_parse(s, (size_t)(text + len - s));
+	take_orig(r, p, opts);
+	rk_mime_free(p);
+}
+
+/* ------------------------------------------------------ classification */
+
+static bool
+looks_like_autoreply(const struct rk_mime_part *root)
+{
+	static const char *const subj[] = { "auto reply", "autoreply",
+		"auto-reply", "automatic reply", "out of office",
+		"out of the office", "vacation", "away from", "i am away",
+		"i'm away", "abwesenheit", "absence", "autoresponse",
+		"auto response", "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad"
+		"\x94", /* jidou outou */
+		NULL };
+	const char *as = rk_mime_header(root, "Auto-Submitted");
+	char *s = decoded(root, "Subject");
+	bool yes = false;
+
+	if (as && bn_memcasestr(as, strlen(as), "auto-replied"))
+		yes = true;
+	if (rk_mime_header(root, "X-Autoreply") ||
+	    rk_mime_header(root, "X-Autorespond") ||
+	    rk_mime_header(root, "X-Apple-Action"))
+		yes = true;
+	for (size_t i = 0; s && !yes && subj[i]; i++)
+		if (bn_memcasestr(s, strlen(s), subj[i]))
+			yes = true;
+	free(s);
+	return yes;
+}
+
+/* The report's sender or subject says "delivery failure". */
+static bool
+looks_like_bounce(const struct rk_mime_part *root)
+{
+	static const char *const from[] = { "mailer-daemon", "postmaster",
+		"mail delivery", "mail-daemon", "maildelivery", "mdaemon",
+		"delivery subsystem", "mailer_daemon", "mail administrator",
+		"no-reply@", "noreply@", "bounce", NULL };
+	static const char *const subj[] = { "undeliver", "undelivered",
+		"delivery status", "failure notice", "returned mail",
+		"delivery fail", "mail delivery", "delivery notification",
+		"could not be delivered", "not delivered", "delivery problem",
+		"nondeliverable", "non-deliverable", "non remis", "error",
+		"failed", "failure", "rejected", "warning", "returned",
+		"delayed", "unable to deliver", "delivery report",
+		"message blocked", "ndn", "permanent", "bounce", NULL };
+	const char *f = rk_mime_header(root, "From");
+	const char *rp = rk_mime_header(root, "Return-Path");
+	char *s = decoded(root, "Subject");
+	bool yes = rp && strstr(rp, "<>") != NULL;
+
+	for (size_t i = 0; f && !yes && from[i]; i++)
+		yes = bn_memcasestr(f, strlen(f), from[i]) != NULL;
+	for (size_t i = 0; s && !yes && subj[i]; i++)
+		yes = bn_memcasestr(s, strlen(s), subj[i]) != NULL;
+	free(s);
+	return yes;
+}
+
+static void
+autoreply(struct bn_report *r, const struct rk_mime_part *root)
+{
+	char *addr = bn_address(rk_mime_header(root, "From"));
+	struct bn_rcpt *rc;
+
+	if (addr == NULL)
+		return;
+	r->kind = BN_AUTOREPLY;
+	rc = bn_add_rcpt(r, addr);
+	rc->reason = "vacation";
+	rc->hard = 0;
+	free(addr);
+}
+
+static void
+rcpt_free(struct bn_rcpt *rc)
+{
+	free(rc->recipient);
+	free(rc->orig_recipient);
+	free(rc->status);
+	free(rc->action);
+	free(rc->diagnostic);
+	free(rc->remote_mta);
+	free(rc->replycode);
+	free(rc->command);
+	free(rc->feedback_type);
+}
+
+/* Drops records without an address when others have one. */
+static void
+prune(struct bn_report *r)
+{
+	size_t o = 0, named = 0;
+
+	for (size_t i = 0; i < r->nrcpts; i++)
+		named += r->rcpts[i].recipient != NULL;
+	for (size_t i = 0; i < r->nrcpts; i++) {
+		struct bn_rcpt *rc = &r->rcpts[i];
+
+		if (rc->recipient == NULL && named > 0) {
+			rcpt_free(rc);
+			continue;
+		}
+		r->rcpts[o++] = *rc;
+	}
+	r->nrcpts = o;
+}
+
+static void
+classify_all(struct bn_report *r, const char *text, size_t len)
+{
+	char *ctx = bn_oneline(text, len > 4096 ? 4096 : len);
+
+	for (size_t i = 0; i < r->nrcpts; i++) {
+		struct bn_rcpt *rc = &r->rcpts[i];
+
+		if (rc->reason != NULL)
+			continue;
+		bn_diag_scan(rc);
+		bn_classify(rc, ctx);
+	}
+	free(ctx);
+}
+
+static void
+report_headers(struct bn_report *r, const struct rk_mime_part *root)
+{
+	r->message_id = decoded(root, "Message-ID");
+	r->from = decoded(root, "From");
+	r->subject = decoded(root, "Subject");
+}
+
+static void
+parse_tree(struct bn_report *r, const struct rk_mime_part *root,
+    const struct bn_opts *opts)
+{
+	struct shape sh = { 0 };
+	size_t tlen;
+	char *text;
+
+	rk_mime_walk(root, shape_part, &sh);
+	text = report_text(root, &sh, &tlen);
+	report_headers(r, root);
+	if (sh.fb != NULL && bn_arf_parse(r, sh.fb, sh.orig) > 0) {
+		r->kind = BN_COMPLAINT;
+	} else if (bn_complaint_text(r, root, text, sh.orig)) {
+		r->kind = BN_COMPLAINT;
+	} else if (sh.dsn != NULL &&
+	    bn_dsn_parse(r, sh.dsn->body, sh.dsn->body_len) > 0) {
+		r->kind = BN_BOUNCE;
+		bn_text_enrich(r, text, bn_text_cut(text, tlen));
+	} else if ((looks_like_bounce(root) || sh.dsn != NULL) &&
+	    bn_text_parse(r, text, tlen) > 0) {
+		r->kind = BN_BOUNCE;
+	} else if (looks_like_autoreply(root)) {
+		autoreply(r, root);
+	}
+	take_orig(r, sh.orig, opts);
+	if (sh.orig == NULL)
+		take_inline_orig(r, text, tlen, opts);
+	prune(r);
+	if (r->kind == BN_BOUNCE)
+		classify_all(r, text, bn_text_cut(text, tlen));
+	free(text);
+}
+
+int
+bn_parse(const char *buf, size_t len, const struct bn_opts *opts,
+    struct bn_report *out)
+{
+	struct rk_mime_part *root;
+
+	memset(out, 0, sizeof(*out));
+	root = rk_mime_parse(buf, len > BN_MAX_INPUT ? BN_MAX_INPUT : len);
+	parse_tree(out, root, opts);
+	if (out->nrcpts == 0)
+		out->kind = BN_NONE;
+	rk_mime_free(root);
+	return 0;
+}
+
+static void
+orig_free(struct bn_orig *o)
+{
+	free(o->message_id);
+	free(o->client_id);
+	free(o->queue_id);
+	free(o->received_ids);
+	free(o->from);
+	free(o->to);
+	free(o->subject);
+	free(o->mail_from);
+}
+
+void
+bn_report_free(struct bn_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nrcpts; i++)
+		rcpt_free(&r->rcpts[i]);
+	free(r->rcpts);
+	free(r->message_id);
+	free(r->from);
+	free(r->subject);
+	free(r->reporting_mta);
+	free(r->user_agent);
+	free(r->source_ip);
+	orig_free(&r->orig);
+	memset(r, 0, sizeof(*r));
+}

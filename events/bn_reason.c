@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bn_reason: why a recipient bounced, in sisimai's vocabulary (so users
+ * can move between the two): userunknown, mailboxfull, hostunknown,
+ * blocked, spamdetected, expired, ...
+ *
+ * Evidence is weighed in a fixed order: the DSN action (a delayed or
+ * given-up delivery is "expired" whatever else is said), then the remote
+ * server's own words (the most specific evidence: "user unknown" under
+ * a generic 550 5.0.0), then the enhanced status code, then the whole
+ * report text, then the reply code class.  The phrase tables are
+ * substrings matched without regard to case; each table is one reason,
+ * and the tables are tried in the order that resolves overlaps ("quota
+ * of recipients exceeded" is a rate limit, not a full mailbox, so
+ * speeding comes before mailboxfull).  Pure; thread-safe.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk_mem.h"
+
+#include "bn.h"
+
+struct reason_rule {
+	const char *reason;
+	const char *const *phrases;
+};
+
+#define PH(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Ordered: the first table with a matching phrase wins. */
+static const struct reason_rule text_rules[] = {
+	{ "expired",
+	    PH("retry timeout exceeded", "message expired",
+	        "delivery time expired", "retry time not reached for any host "
+	                                 "after a long failure",
+	        "could not be delivered within", "has been delayed",
+	        "delivery attempts will continue", "was not delivered within",
+	        "too long in queue", "message timed out",
+	        "giving up on", "i've given up", "i have given up",
+	        "cannot send message for", "could not be delivered for",
+	        "queue timeout", "expired after", "delivery expired",
+	        "message has been in the queue too long", "ttl expired",
+	        "maximum time allowed", "server busy, retry", "was delayed") },
+	{ "authfailure",
+	    PH("spf check", "spf fail", "spf validation", "spf record",
+	        "sender policy framework", "dmarc", "dkim", "5.7.26", "5.7.25",
+	        "authentication failed", "unauthenticated email",
+	        "does not pass authentication", "spf)", "spf=fail",
+	        "not authorized to send", "is not designated to send",
+	        "sender is not permitted") },
+	{ "requireptr",
+	    PH("reverse dns", "reverse lookup", "no ptr", "ptr record",
+	        "reverse hostname", "cannot find your hostname",
+	        "not resolve your address", "have no rdns",
+	        "does not have a reverse", "no reverse", "rdns",
+	        "client host rejected: cannot find",
+	        "unresolvable", "reverse ip", "ip name lookup failed",
+	        "reverse-resolve", "fcrdns") },
+	{ "virusdetected",
+	    PH("virus", "malware", "infected", "harmful attachment",
+	        "dangerous attachment") },
+	{ "norelaying",
+	    PH("relay access denied", "relaying denied", "not permitted to relay",
+	        "relay not permitted", "unable to relay", "relaying not allowed",
+	        "we do not relay", "no relaying", "relay denied",
+	        "relay prohibited", "relaying mail to",
+	        "not allowed to relay", "relaying is prohibited",
+	        "not a gateway", "mail server is not an open relay",
+	        "relay not authorized", "relaying disallowed") },
+	{ "speeding",
+	    PH("rate limit", "too many messages", "sending rate",
+	        "sent too many", "exceeded the rate", "rate of incoming",
+	        "messages per", "receiving mail at a rate",
+	        "too many recipients in", "quota of recipients",
+	        "rate that prevents") },
+	{ "toomanyconn",
+	    PH("too many connections", "too many concurrent",
+	        "too many simultaneous", "connection limit", "too many sessions",
+	        "too many smtp sessions", "connections from your") },
+	{ "spamdetected",
+	    PH("spam", "junk mail", "unsolicited", "bulk mail", "bulk e-mail",
+	        "message content rejected", "content filter rejection",
+	        "scored", "classified as", "uce", "phishing",
+	        "suspicious content", "message looked", "detected as",
+	        "mail appears to be", "considered", "reputation of the content") },
+	{ "badreputation",
+	    PH("reputation", "sender score", "ip reputation",
+	        "poor reputation", "temporarily rate limited due to ip") },
+	{ "blocked",
+	    PH("blacklist", "black list", "blocklist", "block list",
+	        "dnsbl", "rbl", "spamhaus", "spamcop", "barracuda",
+	        "listed in", "listed at", "listed on", "client host rejected",
+	        "access denied", "your ip", "ip address", "banned", "blocked",
+	        "not allowed to send from", "host rejected", "connection rejected",
+	        "your host", "refused by", "service unavailable, client",
+	        "poor reputation", "dynamic ip", "dial-up", "dialup",
+	        "residential", "not accepting mail from", "domain is blocked",
+	        "connections not accepted from", "sorry, your remotehost",
+		"access denied", "your server", "client ip", "network is",
+	        "rejected due to") },
+	{ "suspend",
+	    PH("account disabled", "account has been disabled",
+	        "mailbox disabled", "mailbox is disabled", "is disabled",
+	        "has been disabled", "suspended", "inactive", "deactivated",
+	        "account is not active", "account expired",
+	        "mailbox is inactive", "mailbox has been blocked",
+	        "account has been locked", "account is locked",
+	        "not activated", "temporarily deactivated", "frozen",
+	        "disabled by the user", "mailbox unavailable for",
+	        "is not active", "no longer active", "account deleted") },
+	{ "mailboxfull",
+	    PH("mailbox full", "mailbox is full", "mailbox size limit",
+	        "over quota", "overquota", "quota exceeded", "exceeded quota",
+	        "exceeds quota", "quota", "mailbox exceeds",
+	        "insufficient storage", "exceeded storage", "not enough space",
+	        "out of space", "full mailbox", "mail box full",
+	        "mailbox has exceeded", "storage allocation", "disk full",
+	        "is full", "too much mail", "user is over", "mailfolder full",
+	        "mailbox space", "exceeded its", "exceeded the maximum",
+	        "maildir over") },
+	{ "mesgtoobig",
+	    PH("message too big", "message too large", "message size exceeds",
+	        "message is too large", "message is too big",
+	        "message exceeds", "size limit", "exceeds size", "too large",
+	        "message length exceeds", "max message size",
+	        "maximum message size", "message size") },
+	{ "hasmoved",
+	    PH("has moved", "has been moved", "changed address",
+	        "new address", "no longer with", "address changed") },
+	{ "hostunknown",
+	    PH("host unknown", "unknown host", "domain not found",
+	        "host not found", "no such domain", "domain does not exist",
+	        "unrouteable mail domain", "unroutable domain",
+	        "name or service not known", "nxdomain", "no mx",
+	        "dns lookup", "invalid domain", "domain name not found",
+	        "unknown domain", "recipient domain", "domain is not",
+	        "host or domain name not found", "not a valid domain",
+	        "could not be resolved", "domain could not be",
+	        "domain doesn't exist", "no valid host", "bad domain",
+	        "cannot resolve", "name server", "domain lookup failed") },
+	{ "notaccept",
+	    PH("does not accept mail", "null mx", "doesn't accept mail",
+	        "accepts no mail", "not accepting mail", "does not receive mail",
+	        "mail is not accepted") },
+	{ "userunknown",
+	    PH("user unknown", "unknown user", "no such user", "does not exist",
+	        "doesn't exist", "mailbox unavailable", "invalid recipient",
+	        "no mailbox", "unknown recipient", "no such mailbox",
+	        "recipient not found", "user not found", "invalid mailbox",
+	        "unrouteable address", "account does not exist",
+	        "mailbox not found", "unknown local part", "not a valid mailbox",
+	        "no such recipient", "recipient unknown", "bad destination",
+	        "addressee unknown", "recipient address rejected",
+	        "address rejected", "no such address", "unknown address",
+	        "user doesn't exist", "is not a valid", "not our customer",
+	        "recipient rejected", "unknown or illegal alias",
+	        "no account", "mailbox does not", "not found",
+	        "name is not recognized", "not recognized",
+	        "invalid address", "user invalid", "address unknown",
+	        "not exist", "unknown mailbox", "no user", "recipient invalid",
+	        "undeliverable address", "rejected recipient",
+	        "mailbox not available", "mailbox unknown", "invalid user",
+	        "bad address", "unknown account", "no valid recipients",
+	        "not have an account", "could not be found",
+	        "recipient does not", "user does not", "destination address",
+	        "account is unavailable", "no mail box", "disabled mailbox",
+	        "address does not", "unknown alias", "no such person",
+	        "user has no", "user is unknown", "not listed",
+	        "does not have", "permanently rejected") },
+	{ "rejected",
+	    PH("sender address rejected", "domain of sender",
+	        "sender rejected", "sender verify failed", "sender domain",
+	        "sender is", "sender not", "invalid sender", "bad sender",
+	        "from address", "sender unknown", "unknown sender",
+	        "address verification failed", "return path",
+	        "sender address", "envelope sender", "mail from",
+	        "rejected by", "sender denied", "senders are",
+	        "sender's", "your domain", "not accept mail from") },
+	{ "securityerror",
+	    PH("tls required", "encryption required", "must issue a starttls",
+	        "authentication required", "must authenticate",
+	        "certificate", "security", "insecure",
+	        "submission port", "requires authentication") },
+	{ "networkerror",
+	    PH("connection timed out", "connection refused", "lost connection",
+	        "timed out", "could not connect", "unreachable",
+	        "network error", "connection reset", "no route to host",
+	        "connection dropped", "socket", "too many hops", "mail loop",
+	        "routing loop", "loops back", "hop count", "loop detected",
+	        "network is unreachable", "connect to") },
+	{ "systemfull",
+	    PH("insufficient system storage", "system storage",
+	        "disk is full", "out of disk", "resources temporarily") },
+	{ "mailererror",
+	    PH("mailer error", "command died", "exited with",
+	        "command failed", "procmail", "pipe to", "mail filter",
+	        "local delivery failed", "delivery program") },
+	{ "systemerror",
+	    PH("system error", "internal error", "configuration error",
+	        "server error", "temporary failure", "local error",
+	        "system config", "misconfigured", "system problem",
+	        "try again later", "server is busy", "service unavailable",
+	        "temporarily unavailable", "processing error") },
+	{ "notcompliantrfc",
+	    PH("rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822",
+	        "duplicate header", "not compliant", "multiple from",
+	        "headers are not", "header is missing", "missing header",
+	        "malformed header", "bare lf") },
+	{ "policyviolation",
+	    PH("policy", "not allowed", "prohibited", "forbidden",
+	        "violat", "restricted", "not permitted", "denied") },
+	{ "syntaxerror",
+	    PH("syntax error", "command unrecognized", "unrecognized command",
+	        "bad sequence", "invalid command", "command not",
+	        "line too long", "parameter") },
+	{ "contenterror",
+	    PH("content", "attachment", "illegal character",
+	        "encoding", "mime", "message body") },
+	{ "filtered",
+	    PH("filtered", "filter", "mail rejected", "refused", "rejected",
+	        "not accepted", "delivery not authorized", "not authorized") },
+};
+
+/* Status codes whose meaning is specific enough on its own. */
+static const struct {
+	const char *code; /* class digit replaced by 'x' */
+	const char *reason;
+} status_rules[] = {
+	{ "x.1.1", "userunknown" },
+	{ "x.1.2", "hostunknown" },
+	{ "x.1.3", "userunknown" },
+	{ "x.1.4", "userunknown" },
+	{ "x.1.5", "userunknown" },
+	{ "x.1.6", "hasmoved" },
+	{ "x.1.7", "rejected" },
+	{ "x.1.8", "rejected" },
+	{ "x.1.9", "rejected" },
+	{ "x.1.10", "notaccept" },
+	{ "x.2.0", "filtered" },
+	{ "x.2.1", "suspend" },
+	{ "x.2.2", "mailboxfull" },
+	{ "x.2.3", "exceedlimit" },
+	{ "x.2.4", "systemerror" },
+	{ "x.3.0", "systemerror" },
+	{ "x.3.1", "systemfull" },
+	{ "x.3.2", "notaccept" },
+	{ "x.3.3", "systemerror" },
+	{ "x.3.4", "mesgtoobig" },
+	{ "x.3.5", "systemerror" },
+	{ "x.4.0", "networkerror" },
+	{ "x.4.1", "networkerror" },
+	{ "x.4.2", "networkerror" },
+	{ "x.4.3", "networkerror" },
+	{ "x.4.4", "hostunknown" },
+	{ "x.4.5", "systemfull" },
+	{ "x.4.6", "networkerror" },
+	{ "x.4.7", "expired" },
+	{ "x.5.0", "syntaxerror" },
+	{ "x.5.1", "syntaxerror" },
+	{ "x.5.2", "syntaxerror" },
+	{ "x.5.3", "toomanyconn" },
+	{ "x.5.4", "syntaxerror" },
+	{ "x.5.5", "syntaxerror" },
+	{ "x.6.0", "contenterror" },
+	{ "x.6.1", "contenterror" },
+	{ "x.6.2", "contenterror" },
+	{ "x.6.3", "contenterror" },
+	{ "x.6.4", "contenterror" },
+	{ "x.6.5", "contenterror" },
+	{ "x.6.9", "contenterror" },
+	{ "x.7.0", "securityerror" },
+	{ "x.7.1", "blocked" },
+	{ "x.7.2", "policyviolation" },
+	{ "x.7.3", "securityerror" },
+	{ "x.7.4", "securityerror" },
+	{ "x.7.5", "securityerror" },
+	{ "x.7.6", "securityerror" },
+	{ "x.7.7", "securityerror" },
+	{ "x.7.8", "securityerror" },
+	{ "x.7.9", "policyviolation" },
+	{ "x.7.10", "securityerror" },
+	{ "x.7.11", "failedstarttls" },
+	{ "x.7.13", "suspend" },
+	{ "x.7.14", "securityerror" },
+	{ "x.7.15", "securityerror" },
+	{ "x.7.16", "securityerror" },
+	{ "x.7.17", "suspend" },
+	{ "x.7.18", "suspend" },
+	{ "x.7.19", "securityerror" },
+	{ "x.7.20", "authfailure" },
+	{ "x.7.21", "authfailure" },
+	{ "x.7.22", "authfailure" },
+	{ "x.7.23", "authfailure" },
+	{ "x.7.24", "authfailure" },
+	{ "x.7.25", "requireptr" },
+	{ "x.7.26", "authfailure" },
+	{ "x.7.27", "notaccept" },
+	{ "x.7.28", "speeding" },
+	{ "x.7.29", "authfailure" },
+	{ "x.7.30", "securityerror" },
+};
+
+/* Codes that name the reason better than any prose around them. */
+static bool
+decisive_status(const char *code)
+{
+	static const char *const decisive[] = { "x.7.25", "x.7.26", "x.2.2",
+		"x.1.6", "x.3.4", "x.7.27", "x.1.10", "x.7.28", NULL };
+
+	for (size_t i = 0; decisive[i]; i++)
+		if (strcmp(code + 1, decisive[i] + 1) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+by_text(const char *text)
+{
+	size_t n;
+
+	if (text == NULL || *text == '\0')
+		return NULL;
+	n = strlen(text);
+	for (size_t i = 0; i < sizeof(text_rules) / sizeof(text_rules[0]); i++)
+		for (const char *const *p = text_rules[i].phrases; *p; p++)
+			if (bn_memcasestr(text, n, *p))
+				return text_rules[i].reason;
+	return NULL;
+}
+
+static const char *
+by_status(const char *status)
+{
+	if (status == NULL || strlen(status) < 5)
+		return NULL;
+	for (size_t i = 0; i < sizeof(status_rules) / sizeof(status_rules[0]);
+	     i++)
+		if (strcmp(status + 1, status_rules[i].code + 1) == 0)
+			return status_rules[i].reason;
+	return NULL;
+}
+
+static bool
+is(const char *a, const char *b)
+{
+	return a != NULL && strcmp(a, b) == 0;
+}
+
+bool
+bn_reason_hard(const char *reason, const char *status)
+{
+	if (is(reason, "userunknown") || is(reason, "hostunknown") ||
+	    is(reason, "hasmoved"))
+		return true;
+	return is(reason, "notaccept") && status != NULL && status[0] == '5';
+}
+
+/* Only the text before the remote server's words counts as context. */
+static const char *
+decide(struct bn_rcpt *rc, const char *context)
+{
+	const char *r;
+
+	if (is(rc->action, "delayed") || is(rc->action, "expired"))
+		return "expired";
+	if (is(rc->action, "delivered") || is(rc->action, "relayed") ||
+	    is(rc->action, "expanded"))
+		return "delivered";
+	if (rc->status && decisive_status(rc->status))
+		return by_status(rc->status);
+	if ((r = by_text(rc->diagnostic)) != NULL)
+		return r;
+	if ((r = by_status(rc->status)) != NULL)
+		return r;
+	if ((r = by_text(context)) != NULL)
+		return r;
+	if (rc->status && rc->status[0] == '4')
+		return "expired";
+	return "onhold";
+}
+
+void
+bn_classify(struct bn_rcpt *rc, const char *context)
+{
+	rc->reason = decide(rc, context);
+	if (rc->status == NULL && rc->replycode != NULL) {
+		char s[8];
+
+		snprintf(s, sizeof(s), "%c.0.0", rc->replycode[0]);
+		rc->status = rk_strdup(s);
+	}
+	if (is(rc->reason, "delivered"))
+		rc->hard = 0;
+	else
+		rc->hard = bn_reason_hard(rc->reason, rc->status);
+}

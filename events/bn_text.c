@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bn_text: the human-readable part of a bounce, for the many MTAs that
+ * send no delivery-status part (qmail, Exim, old Sendmail, webmail
+ * providers) and to complete the diagnostics of those that do.
+ *
+ * Bounce texts share a shape whatever their wording: an explanation, then
+ * each failed recipient on a line of its own (bare, in angle brackets,
+ * after a short label, or inside an SMTP transcript line), followed by
+ * the remote server's words, then a copy of the message.  So the reader
+ * looks for that shape, not for one MTA's sentences: recipient lines
+ * open records, the lines after each (up to the next recipient or the
+ * copy of the message) are its diagnostic.  Pure; thread-safe.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk_mem.h"
+
+#include "bn.h"
+
+#define DIAG_MAX 1000 /* bytes of diagnostic kept per recipient */
+
+struct line {
+	const char *s;
+	size_t n;
+};
+
+/* ------------------------------------------------------------ the cut */
+
+/* Phrases of the line that introduces the copy of the message. */
+static const char *const copy_markers[] = { "copy of the message",
+	"copy of your message", "message follows", "original message",
+	"unsent message", "returned message", "message header follows",
+	"headers of the original", "original headers", "below is a copy",
+	"message text follows", "rfc822 message", "original mail",
+	"content of the original", "header of the original",
+	"message you sent", "your message header", "message headers follow",
+	"start of the original", "copy of original", NULL };
+
+static bool
+marker_line(const char *s, size_t n)
+{
+	size_t lead = 0;
+
+	while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+		lead++;
+	if (n - lead > 80)
+		return false;
+	if (lead < n && strchr("-=*[_<", s[lead]) == NULL && n - lead > 50)
+		return false;
+	for (size_t i = 0; copy_markers[i]; i++)
+		if (bn_memcasestr(s, n, copy_markers[i]))
+			return true;
+	return false;
+}
+
+/* "Received: from" or "Return-Path:" at the start of a line. */
+static bool
+header_line(const char *s, size_t n)
+{
+	return (n > 15 && rk_mem_case_eq(s, "Received: from", 14)) ||
+	    (n > 12 && rk_mem_case_eq(s, "Return-Path:", 12));
+}
+
+size_t
+bn_text_cut(const char *text, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
+
+		if (pos > 0 && (marker_line(text + pos, n) ||
+		                   header_line(text + pos, n)))
+			return pos;
+		pos += n + 1;
+	}
+	return len;
+}
+
+/* ------------------------------------------------------ recipient lines */
+
+static bool
+skip_address(const char *a)
+{
+	static const char *const locals[] = { "mailer-daemon@", "postmaster@",
+		"mail-daemon@", "mailerdaemon@", "root@", NULL };
+
+	for (size_t i = 0; locals[i]; i++)
+		if (rk_mem_case_eq(a, locals[i], strlen(locals[i])))
+			return true;
+	return false;
+}
+
+/* Labels that may stand before a recipient on its line. */
+static bool
+recipient_label(const char *s, size_t n)
+{
+	static const char *const labels[] = { "recipient", "address", "rcpt",
+		"failed", "user", "mailbox", "\xe5\xae\x9b\xe5\x85\x88",
+		"destinat", "to:", NULL };
+
+	if (n > 40)
+		return false;
+	for (size_t i = 0; labels[i]; i++)
+		if (bn_memcasestr(s, n, labels[i]))
+			return true;
+	return false;
+}
+
+/* Text around an address that says it is a sender, not a recipient. */
+static bool
+sender_context(const char *s, size_t off)
+{
+	static const char *const before[] = { "mail from:", "from:<",
+		"from: <", "from <", "sender", "envelope-from", "from:", NULL };
+	size_t b = off > 24 ? off - 24 : 0;
+
+	for (size_t i = 0; before[i]; i++)
+		if (bn_memcasestr(s + b, off - b, before[i]))
+			return true;
+	return false;
+}
+
+/*
+ * An address that is the subject of its line: the line is the address
+ * (in brackets, with a colon, with a short tail like " on DATE"), or a
+ * short recipient label and the address.  Returns it, or NULL.
+ */
+static char *
+recipient_line(const struct line *l)
+{
+	const char *s = l->s, *e = l->s + l->n, *at;
+	char *a;
+	size_t off, alen;
+
+	while (s < e && (*s == ' ' || *s == '\t' || *s == '*' || *s == '-'))
+		s++;
+	if ((at = memchr(s, '@', (size_t)(e - s))) == NULL)
+		return NULL;
+	{
+		char *line = rk_strndup(s, (size_t)(e - s));
+
+		a = bn_address(line);
+		if (a == NULL || skip_address(a)) {
+			free(line);
+			free(a);
+			return NULL;
+		}
+		off = (size_t)(strstr(line, a) - line);
+		alen = strlen(a);
+		if (sender_context(line, off) ||
+		    (off > 1 && !recipient_label(line, off))) {
+			free(line);
+			free(a);
+			return NULL;
+		}
+		/* the tail: "", ">", ">:", ":", " on <date>", "(expanded...)" */
+		{
+			const char *t = line + off + alen;
+
+			t += strspn(t, ">:;,.\" ");
+			if (strlen(t) > 60 || (isdigit((unsigned char)*t) &&
+			                          strncmp(t, "550", 3) == 0)) {
+				free(line);
+				free(a);
+				return NULL;
+			}
+		}
+		free(line);
+	}
+	return a;
+}
+
+/* "550 <a@b>... User unknown", "<<< 550 5.1.1 <a@b>": transcript lines. */
+static char *
+transcript_line(const struct line *l)
+{
+	const char *s = l->s, *e = l->s + l->n;
+	char *line, *a;
+
+	while (s < e && (*s == ' ' || *s == '<' || *s == '>'))
+		s++;
+	if (e - s < 5 || (*s != '4' && *s != '5') ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    (s[3] != ' ' && s[3] != '-'))
+		return NULL;
+	line = rk_strndup(s, (size_t)(e - s));
+	a = bn_address(line);
+	if (a != NULL && (skip_address(a) ||
+	                     sender_context(line, (size_t)(strstr(line, a) -
+	                                               line)))) {
+		free(a);
+		a = NULL;
+	}
+	free(line);
+	return a;
+}
+
+/* ---------------------------------------------------------- records */
+
+static size_t
+split_lines(const char *text, size_t len, struct line **out)
+{
+	size_t n = 0, pos = 0;
+	struct line *v = NULL;
+
+	while (pos < len && n < 5000) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
+
+		v = rk_reallocarray(v, n + 1, sizeof(*v));
+		v[n].s = text + pos;
+		v[n].n = ll;
+		n++;
+		pos += ll + 1;
+	}
+	*out = v;
+	return n;
+}
+
+static bool
+blank(const struct line *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!isspace((unsigned char)l->s[i]))
+			return false;
+	return true;
+}
+
+/* The diagnostic of the record opened at line i: lines up to next. */
+static void
+gather(struct bn_rcpt *rc, const struct line *v, size_t i, size_t next)
+{
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	for (size_t j = i; j < next && b.len < DIAG_MAX; j++) {
+		if (blank(&v[j]))
+			continue;
+		if (b.len)
+			rk_buf_putc(&b, ' ');
+		rk_buf_append(&b, v[j].s, v[j].n);
+	}
+	if (b.len) {
+		free(rc->diagnostic);
+		rc->diagnostic = bn_oneline(b.data, b.len);
+	}
+	rk_buf_free(&b);
+}
+
+static size_t
+records(struct bn_report *r, const struct line *v, size_t n,
+    char *(*pick)(const struct line *), bool from_line)
+{
+	size_t *at = rk_reallocarray(NULL, n + 1, sizeof(*at));
+	char **addr = rk_reallocarray(NULL, n + 1, sizeof(*addr));
+	size_t k = 0, added = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((addr[k] = pick(&v[i])) != NULL)
+			at[k++] = i;
+	for (size_t j = 0; j < k; j++) {
+		struct bn_rcpt *rc = bn_find_rcpt(r, addr[j]);
+		size_t next = j + 1 < k ? at[j + 1] : n;
+
+		if (rc == NULL && (rc = bn_add_rcpt(r, addr[j])) != NULL)
+			added++;
+		if (rc != NULL && rc->diagnostic == NULL)
+			gather(rc, v, from_line ? at[j] : at[j] + 1, next);
+		if (rc != NULL && rc->diagnostic == NULL)
+			gather(rc, v, at[j], next);
+		free(addr[j]);
+	}
+	free(at);
+	free(addr);
+	return added;
+}
+
+size_t
+bn_text_parse(struct bn_report *r, const char *text, size_t len)
+{
+	struct line *v;
+	size_t n = split_lines(text, bn_text_cut(text, len), &v), added;
+
+	added = records(r, v, n, recipient_line, false);
+	if (added == 0)
+		added = records(r, v, n, transcript_line, true);
+	free(v);
+	return added;
+}
+
+/* DSN records with no diagnostic get the text's lines about them. */
+void
+bn_text_enrich(struct bn_report *r, const char *text, size_t len)
+{
+	struct line *v;
+	size_t n = split_lines(text, len, &v);
+
+	for (size_t i = 0; i < r->nrcpts; i++) {
+		struct bn_rcpt *rc = &r->rcpts[i];
+
+		if (rc->recipient == NULL ||
+		    (rc->diagnostic != NULL && *rc->diagnostic != '\0'))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			size_t end = j + 1;
+
+			if (!bn_memcasestr(v[j].s, v[j].n, rc->recipient))
+				continue;
+			while (end < n && end < j + 6 && !blank(&v[end]))
+				end++;
+			gather(rc, v, j, end);
+			break;
+		}
+	}
+	free(v);
+}
