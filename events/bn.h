@@ -119,6 +119,9 @@ size_t bn_arf_parse(struct bn_report *r, const struct rk_mime_part *fb,
 bool bn_complaint_text(struct bn_report *r, const struct rk_mime_part *root,
     const char *text, const struct rk_mime_part *orig);
 
+/* bn_json.c: JSON notifications (Amazon SES); sets r->kind. */
+bool bn_json_parse(struct bn_report *r, const char *text, size_t len);
+
 /* bn_text.c: the human-readable part. */
 size_t bn_text_parse(struct bn_report *r, const char *text, size_t len);
 void bn_text_enrich(struct bn_report *r, const char *text, size_t len);

@@ -265,7 +265,8 @@ command(struct bn_rcpt *rc, const char *d)
 {
 	static const char *const cmds[][2] = { { "rcpt to", "RCPT" },
 		{ "end of data", "DATA" }, { "data command", "DATA" },
-		{ "after data", "DATA" }, { "mail from", "MAIL" },
+		{ "after data", "DATA" }, { "command data", "DATA" },
+		{ ">>> data", "DATA" }, { "mail from", "MAIL" },
 		{ "helo", "HELO" }, { "ehlo", "HELO" },
 		{ "starttls", "STARTTLS" } };
 

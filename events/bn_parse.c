@@ -426,8 +426,13 @@ prune(struct bn_report *r)
 {
 	size_t o = 0, named = 0;
 
-	for (size_t i = 0; i < r->nrcpts; i++)
-		named += r->rcpts[i].recipient != NULL;
+	for (size_t i = 0; i < r->nrcpts; i++) {
+		struct bn_rcpt *rc = &r->rcpts[i];
+
+		if (rc->recipient == NULL && rc->orig_recipient != NULL)
+			rc->recipient = rk_strdup(rc->orig_recipient);
+		named += rc->recipient != NULL;
+	}
 	for (size_t i = 0; i < r->nrcpts; i++) {
 		struct bn_rcpt *rc = &r->rcpts[i];
 
@@ -454,6 +459,91 @@ classify_all(struct bn_report *r, const char *text, size_t len)
 		bn_classify(rc, ctx);
 	}
 	free(ctx);
+}
+
+/* X-Failed-Recipients (Exim, Google): the list, when there is one. */
+static size_t
+failed_recipients(struct bn_report *r, const struct rk_mime_part *root)
+{
+	const char *v = rk_mime_header(root, "X-Failed-Recipients");
+	char *copy, *save = NULL;
+
+	if (v == NULL)
+		return 0;
+	copy = rk_strdup(v);
+	for (char *t = strtok_r(copy, ", ", &save); t;
+	     t = strtok_r(NULL, ", ", &save)) {
+		char *a = bn_address(t);
+
+		if (a != NULL)
+			bn_add_rcpt(r, a);
+		free(a);
+	}
+	free(copy);
+	return r->nrcpts;
+}
+
+/* Keeps only the records listed by X-Failed-Recipients (the first n). */
+static void
+keep_first(struct bn_report *r, size_t n)
+{
+	for (size_t i = n; i < r->nrcpts; i++)
+		rcpt_free(&r->rcpts[i]);
+	r->nrcpts = n;
+}
+
+/* The original's recipient, when the text names none (one only). */
+static void
+orig_to(struct bn_report *r, const struct shape *sh, const char *text,
+    size_t tlen)
+{
+	const char *to = sh->orig ? rk_mime_header(sh->orig, "To") : NULL;
+	char *a = NULL;
+
+	if (to == NULL) {
+		size_t cut = bn_text_cut(text, tlen);
+		struct rk_mime_part *p =
+		    cut < tlen ? rk_mime_parse(text + cut, tlen - cut) : NULL;
+
+		/* the marker line itself is not a header: look past it */
+		if (p && rk_mime_header(p, "To") == NULL && p->body_len) {
+			const char *nl = memchr(text + cut, '\n', tlen - cut);
+
+			rk_mime_free(p);
+			p = nl ? rk_mime_parse(nl + 1,
+			             (size_t)(text + tlen - nl - 1))
+			       : NULL;
+		}
+		if (p && (to = rk_mime_header(p, "To")) != NULL &&
+		    strchr(to, ',') == NULL)
+			a = bn_address(to);
+		rk_mime_free(p);
+	} else if (strchr(to, ',') == NULL) {
+		a = bn_address(to);
+	}
+	if (a != NULL)
+		bn_add_rcpt(r, a);
+	free(a);
+}
+
+/* Bounces without a delivery-status part: the text says it all. */
+static size_t
+free_text(struct bn_report *r, const struct rk_mime_part *root,
+    const struct shape *sh, const char *text, size_t tlen)
+{
+	size_t listed = failed_recipients(r, root), cut;
+
+	bn_text_parse(r, text, tlen);
+	if (listed > 0)
+		keep_first(r, listed);
+	if (r->nrcpts == 0)
+		orig_to(r, sh, text, tlen);
+	cut = bn_text_cut(text, tlen);
+	for (size_t i = 0; i < r->nrcpts; i++)
+		if (r->rcpts[i].diagnostic == NULL)
+			r->rcpts[i].diagnostic =
+			    bn_oneline(text, cut > 2000 ? 2000 : cut);
+	return r->nrcpts;
 }
 
 static void
@@ -483,8 +573,10 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
 	    bn_dsn_parse(r, sh.dsn->body, sh.dsn->body_len) > 0) {
 		r->kind = BN_BOUNCE;
 		bn_text_enrich(r, text, bn_text_cut(text, tlen));
+	} else if (memchr(text, '{', tlen) && bn_json_parse(r, text, tlen)) {
+		/* kind set by the notification's type */
 	} else if ((looks_like_bounce(root) || sh.dsn != NULL) &&
-	    bn_text_parse(r, text, tlen) > 0) {
+	    free_text(r, root, &sh, text, tlen) > 0) {
 		r->kind = BN_BOUNCE;
 	} else if (looks_like_autoreply(root)) {
 		autoreply(r, root);

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,12 @@ struct reason_rule {
 
 /* Ordered: the first table with a matching phrase wins. */
 static const struct reason_rule text_rules[] = {
+	{ "rejected",
+	    PH("permission to post", "groups.google.com", "not allowed to post",
+	        "sender address rejected", "sender verify failed",
+	        "domain of sender address", "sender rejected",
+	        "sender domain does not exist", "sender domain must exist",
+	        "unverified sender") },
 	{ "expired",
 	    PH("retry timeout exceeded", "message expired",
 	        "delivery time expired", "retry time not reached for any host "
@@ -44,7 +51,10 @@ static const struct reason_rule text_rules[] = {
 	        "cannot send message for", "could not be delivered for",
 	        "queue timeout", "expired after", "delivery expired",
 	        "message has been in the queue too long", "ttl expired",
-	        "maximum time allowed", "server busy, retry", "was delayed") },
+	        "maximum time allowed", "server busy, retry", "was delayed",
+	        "envelope expired", "giving up", "could not deliver for the last",
+	        "failing for a long time", "retry period",
+	        "delivery period expired") },
 	{ "authfailure",
 	    PH("spf check", "spf fail", "spf validation", "spf record",
 	        "sender policy framework", "dmarc", "dkim", "5.7.26", "5.7.25",
@@ -81,6 +91,29 @@ static const struct reason_rule text_rules[] = {
 	    PH("too many connections", "too many concurrent",
 	        "too many simultaneous", "connection limit", "too many sessions",
 	        "too many smtp sessions", "connections from your") },
+	{ "notaccept",
+	    PH("no mx record", "no smtp service", "null mx",
+	        "does not accept mail", "doesn't accept mail",
+	        "accepts no mail") },
+	{ "hostunknown",
+	    PH("host unknown", "unknown host", "domain not found",
+	        "host not found", "no such domain", "domain does not exist",
+	        "unrouteable address", "unrouteable mail domain",
+	        "name or service not known", "nxdomain",
+	        "host or domain name not found") },
+	{ "userunknown",
+	    PH("user unknown", "unknown user", "no such user",
+	        "recipient not found", "mailbox not found", "unknown recipient",
+	        "invalid recipient", "no such mailbox", "not listed in domino",
+	        "doesn't have a", "does not have an account",
+	        "no such recipient", "recipient unknown", "user not found",
+	        "invalid final delivery", "address does not exist",
+	        "account does not exist", "mailbox does not exist",
+	        "user does not exist", "unknown local part") },
+	{ "mailboxfull",
+	    PH("mailbox full", "mailbox is full", "over quota", "quota exceeded",
+	        "mailbox exceeded", "mailbox size limit", "overquota",
+	        "exceeded storage", "insufficient storage") },
 	{ "spamdetected",
 	    PH("spam", "junk mail", "unsolicited", "bulk mail", "bulk e-mail",
 	        "message content rejected", "content filter rejection",
@@ -101,7 +134,7 @@ static const struct reason_rule text_rules[] = {
 	        "residential", "not accepting mail from", "domain is blocked",
 	        "connections not accepted from", "sorry, your remotehost",
 		"access denied", "your server", "client ip", "network is",
-	        "rejected due to") },
+	        "rejected due to", "invalid ip") },
 	{ "suspend",
 	    PH("account disabled", "account has been disabled",
 	        "mailbox disabled", "mailbox is disabled", "is disabled",
@@ -135,7 +168,7 @@ static const struct reason_rule text_rules[] = {
 	    PH("host unknown", "unknown host", "domain not found",
 	        "host not found", "no such domain", "domain does not exist",
 	        "unrouteable mail domain", "unroutable domain",
-	        "name or service not known", "nxdomain", "no mx",
+	        "name or service not known", "nxdomain",
 	        "dns lookup", "invalid domain", "domain name not found",
 	        "unknown domain", "recipient domain", "domain is not",
 	        "host or domain name not found", "not a valid domain",
@@ -151,7 +184,7 @@ static const struct reason_rule text_rules[] = {
 	        "doesn't exist", "mailbox unavailable", "invalid recipient",
 	        "no mailbox", "unknown recipient", "no such mailbox",
 	        "recipient not found", "user not found", "invalid mailbox",
-	        "unrouteable address", "account does not exist",
+	        "account does not exist",
 	        "mailbox not found", "unknown local part", "not a valid mailbox",
 	        "no such recipient", "recipient unknown", "bad destination",
 	        "addressee unknown", "recipient address rejected",
@@ -380,13 +413,48 @@ decide(struct bn_rcpt *rc, const char *context)
 		return r;
 	if (rc->status && rc->status[0] == '4')
 		return "expired";
-	return "onhold";
+	return rc->status || rc->replycode ? "onhold" : "undefined";
+}
+
+/*
+ * A recipient refused only after the message was sent (at DATA) was
+ * refused for what the message said, whatever the words: a content
+ * filter posing as "user unknown".
+ */
+static const char *
+after_data(const struct bn_rcpt *rc, const char *reason)
+{
+	if (is(rc->command, "DATA") && is(reason, "userunknown"))
+		return "filtered";
+	return reason;
+}
+
+/* The diagnostic without the recipient's own address in it. */
+static char *
+without_address(const char *d, const char *addr)
+{
+	char *out = rk_strdup(d);
+	size_t al = addr ? strlen(addr) : 0;
+	char *p;
+
+	while (al > 0 && (p = (char *)(uintptr_t)bn_memcasestr(
+	                      out, strlen(out), addr)) != NULL)
+		memset(p, ' ', al);
+	return out;
 }
 
 void
 bn_classify(struct bn_rcpt *rc, const char *context)
 {
-	rc->reason = decide(rc, context);
+	char *orig = rc->diagnostic;
+
+	if (orig != NULL)
+		rc->diagnostic = without_address(orig, rc->recipient);
+	rc->reason = after_data(rc, decide(rc, context));
+	if (orig != NULL) {
+		free(rc->diagnostic);
+		rc->diagnostic = orig;
+	}
 	if (rc->status == NULL && rc->replycode != NULL) {
 		char s[8];
 

@@ -118,7 +118,8 @@ static bool
 sender_context(const char *s, size_t off)
 {
 	static const char *const before[] = { "mail from:", "from:<",
-		"from: <", "from <", "sender", "envelope-from", "from:", NULL };
+		"from: <", "from <", "sender", "envelope-from", "from:",
+		"hello ", "dear ", "return-path", NULL };
 	size_t b = off > 24 ? off - 24 : 0;
 
 	for (size_t i = 0; before[i]; i++)
@@ -127,79 +128,77 @@ sender_context(const char *s, size_t off)
 	return false;
 }
 
-/*
- * An address that is the subject of its line: the line is the address
- * (in brackets, with a colon, with a short tail like " on DATE"), or a
- * short recipient label and the address.  Returns it, or NULL.
- */
-static char *
-recipient_line(const struct line *l)
+/* "... delivering your mail to <a@b>", "could not be delivered to a@b" */
+static bool
+sentence_recipient(const char *line, size_t off)
 {
-	const char *s = l->s, *e = l->s + l->n, *at;
-	char *a;
-	size_t off, alen;
+	static const char *const verbs[] = { "deliver", "fail", "error",
+		"reach", "bounce", "reject", "could not", "unable", "problem",
+		"send", "sent", NULL };
+	size_t e = off;
+	bool verb = false;
 
-	while (s < e && (*s == ' ' || *s == '\t' || *s == '*' || *s == '-'))
-		s++;
-	if ((at = memchr(s, '@', (size_t)(e - s))) == NULL)
-		return NULL;
-	{
-		char *line = rk_strndup(s, (size_t)(e - s));
-
-		a = bn_address(line);
-		if (a == NULL || skip_address(a)) {
-			free(line);
-			free(a);
-			return NULL;
-		}
-		off = (size_t)(strstr(line, a) - line);
-		alen = strlen(a);
-		if (sender_context(line, off) ||
-		    (off > 1 && !recipient_label(line, off))) {
-			free(line);
-			free(a);
-			return NULL;
-		}
-		/* the tail: "", ">", ">:", ":", " on <date>", "(expanded...)" */
-		{
-			const char *t = line + off + alen;
-
-			t += strspn(t, ">:;,.\" ");
-			if (strlen(t) > 60 || (isdigit((unsigned char)*t) &&
-			                          strncmp(t, "550", 3) == 0)) {
-				free(line);
-				free(a);
-				return NULL;
-			}
-		}
-		free(line);
-	}
-	return a;
+	while (e > 0 && strchr("<\"' ", line[e - 1]))
+		e--;
+	if (!(e >= 2 && rk_mem_case_eq(line + e - 2, "to", 2)) &&
+	    !(e >= 3 && rk_mem_case_eq(line + e - 3, "to:", 3)) &&
+	    !(e >= 3 && rk_mem_case_eq(line + e - 3, "for", 3)))
+		return false;
+	for (size_t i = 0; verbs[i] && !verb; i++)
+		verb = bn_memcasestr(line, off, verbs[i]) != NULL;
+	return verb;
 }
 
 /* "550 <a@b>... User unknown", "<<< 550 5.1.1 <a@b>": transcript lines. */
-static char *
-transcript_line(const struct line *l)
+static bool
+transcript(const char *s)
+{
+	return (*s == '4' || *s == '5') && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && (s[3] == ' ' || s[3] == '-');
+}
+
+struct pick {
+	char *addr;
+	size_t tail; /* where the text after the address starts in the line */
+};
+
+/*
+ * The recipient a line is about, if it is about one: a transcript line
+ * naming it, the address as the line's subject (alone, in brackets,
+ * followed by a colon and the reason), after a short recipient label,
+ * or at the end of a sentence that says delivery to it failed.
+ */
+static bool
+pick_line(const struct line *l, struct pick *pk)
 {
 	const char *s = l->s, *e = l->s + l->n;
-	char *line, *a;
+	char *line, *a, *hit;
+	size_t off, lead;
 
-	while (s < e && (*s == ' ' || *s == '<' || *s == '>'))
+	while (s < e && strchr(" \t*->", *s) != NULL)
 		s++;
-	if (e - s < 5 || (*s != '4' && *s != '5') ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (s[3] != ' ' && s[3] != '-'))
-		return NULL;
+	if (memchr(s, '@', (size_t)(e - s)) == NULL)
+		return false;
 	line = rk_strndup(s, (size_t)(e - s));
 	a = bn_address(line);
-	if (a != NULL && (skip_address(a) ||
-	                     sender_context(line, (size_t)(strstr(line, a) -
-	                                               line)))) {
+	if (a == NULL || skip_address(a) || (hit = strstr(line, a)) == NULL) {
+		free(line);
 		free(a);
-		a = NULL;
+		return false;
 	}
+	off = (size_t)(hit - line);
+	lead = (size_t)(s - l->s);
+	if (sender_context(line, off) ||
+	    !(transcript(line) || off <= 1 || recipient_label(line, off) ||
+	        sentence_recipient(line, off))) {
+		free(line);
+		free(a);
+		return false;
+	}
+	pk->addr = a;
+	pk->tail = transcript(line) ? lead : lead + off + strlen(a);
 	free(line);
-	return a;
+	return true;
 }
 
 /* ---------------------------------------------------------- records */
@@ -233,52 +232,65 @@ blank(const struct line *l)
 	return true;
 }
 
-/* The diagnostic of the record opened at line i: lines up to next. */
+/* The diagnostic of the record at line i: from tail, lines up to next. */
 static void
-gather(struct bn_rcpt *rc, const struct line *v, size_t i, size_t next)
+gather(struct bn_rcpt *rc, const struct line *v, size_t i, size_t tail,
+    size_t next)
 {
 	struct rk_buf b;
 
 	rk_buf_init(&b);
 	for (size_t j = i; j < next && b.len < DIAG_MAX; j++) {
+		size_t from = j == i && tail < v[j].n ? tail : 0;
+
+		if (j == i && tail >= v[j].n)
+			continue;
 		if (blank(&v[j]))
 			continue;
 		if (b.len)
 			rk_buf_putc(&b, ' ');
-		rk_buf_append(&b, v[j].s, v[j].n);
+		rk_buf_append(&b, v[j].s + from, v[j].n - from);
 	}
 	if (b.len) {
-		free(rc->diagnostic);
-		rc->diagnostic = bn_oneline(b.data, b.len);
+		char *d = bn_oneline(b.data, b.len), *t = d + strspn(d, ">:;,. ");
+
+		/* more lines about the same address add to what it has */
+		if (rc->diagnostic != NULL && *t != '\0' &&
+		    strlen(rc->diagnostic) < DIAG_MAX) {
+			rk_buf_reset(&b);
+			rk_buf_printf(&b, "%s %s", rc->diagnostic, t);
+			free(rc->diagnostic);
+			rc->diagnostic = rk_buf_steal(&b);
+		} else if (rc->diagnostic == NULL && *t != '\0') {
+			rc->diagnostic = rk_strdup(t);
+		}
+		free(d);
 	}
 	rk_buf_free(&b);
 }
 
 static size_t
-records(struct bn_report *r, const struct line *v, size_t n,
-    char *(*pick)(const struct line *), bool from_line)
+records(struct bn_report *r, const struct line *v, size_t n)
 {
+	struct pick *pk = rk_reallocarray(NULL, n + 1, sizeof(*pk));
 	size_t *at = rk_reallocarray(NULL, n + 1, sizeof(*at));
-	char **addr = rk_reallocarray(NULL, n + 1, sizeof(*addr));
 	size_t k = 0, added = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if ((addr[k] = pick(&v[i])) != NULL)
+		if (pick_line(&v[i], &pk[k]))
 			at[k++] = i;
 	for (size_t j = 0; j < k; j++) {
-		struct bn_rcpt *rc = bn_find_rcpt(r, addr[j]);
+		struct bn_rcpt *rc = bn_find_rcpt(r, pk[j].addr);
 		size_t next = j + 1 < k ? at[j + 1] : n;
 
-		if (rc == NULL && (rc = bn_add_rcpt(r, addr[j])) != NULL)
+		if (rc == NULL && (rc = bn_add_rcpt(r, pk[j].addr)) != NULL)
 			added++;
-		if (rc != NULL && rc->diagnostic == NULL)
-			gather(rc, v, from_line ? at[j] : at[j] + 1, next);
-		if (rc != NULL && rc->diagnostic == NULL)
-			gather(rc, v, at[j], next);
-		free(addr[j]);
+		if (rc != NULL)
+			gather(rc, v, at[j], pk[j].tail, next);
+		free(pk[j].addr);
 	}
+	free(pk);
 	free(at);
-	free(addr);
 	return added;
 }
 
@@ -288,9 +300,7 @@ bn_text_parse(struct bn_report *r, const char *text, size_t len)
 	struct line *v;
 	size_t n = split_lines(text, bn_text_cut(text, len), &v), added;
 
-	added = records(r, v, n, recipient_line, false);
-	if (added == 0)
-		added = records(r, v, n, transcript_line, true);
+	added = records(r, v, n);
 	free(v);
 	return added;
 }
@@ -315,7 +325,7 @@ bn_text_enrich(struct bn_report *r, const char *text, size_t len)
 				continue;
 			while (end < n && end < j + 6 && !blank(&v[end]))
 				end++;
-			gather(rc, v, j, end);
+			gather(rc, v, j, 0, end);
 			break;
 		}
 	}

@@ -9,7 +9,7 @@ dist_man_MANS += man/relaykit-verp.1
 bin_PROGRAMS += events/relaykit-bounce
 events_relaykit_bounce_SOURCES = events/bounce.c events/bn.h \
 	events/bn_parse.c events/bn_dsn.c events/bn_text.c events/bn_arf.c \
-	events/bn_reason.c events/bn_out.c events/bn_out.h \
+	events/bn_reason.c events/bn_json.c events/bn_out.c events/bn_out.h \
 	events/bn_pipe.c events/bn_pipe.h
 events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(HIREDIS_CFLAGS)
