@@ -17,6 +17,7 @@
 
 /* The parts that matter, found in one walk. */
 struct shape {
+	const struct rk_mime_part *root; /* where the walk starts */
 	const struct rk_mime_part *dsn;  /* message/delivery-status */
 	const struct rk_mime_part *fb;   /* message/feedback-report */
 	const struct rk_mime_part *orig; /* the returned message (its kid) */
@@ -139,9 +140,10 @@ bn_add_rcpt(struct bn_report *r, const char *addr)
 /* ------------------------------------------------------------- shape */
 
 static bool
-inside_message(const struct rk_mime_part *p)
+inside_message(const struct rk_mime_part *p, const struct rk_mime_part *root)
 {
-	for (const struct rk_mime_part *a = p->parent; a; a = a->parent)
+	for (const struct rk_mime_part *a = p->parent; a && a != root;
+	     a = a->parent)
 		if (a->nhdrs > 0 && a->parent != NULL &&
 		    (strncmp(a->type, "message/", 8) == 0 ||
 		        strcmp(a->type, "text/rfc822-headers") == 0) &&
@@ -166,7 +168,7 @@ shape_part(const struct rk_mime_part *p, void *arg)
 {
 	struct shape *sh = arg;
 
-	if (inside_message(p))
+	if (inside_message(p, sh->root))
 		return true;
 	if (strcmp(p->type, "message/delivery-status") == 0 ||
 	    strcmp(p->type, "message/global-delivery-status") == 0) {
@@ -362,6 +364,29 @@ looks_like_autoreply(const struct rk_mime_part *root)
 	return yes;
 }
 
+/* A reply code after words of failure, early in the text. */
+static bool
+text_says_bounce(const char *text, size_t len)
+{
+	static const char *const words[] = { "error", "fail", "undeliver",
+		"could not be delivered", "returned", "rejected", NULL };
+	size_t n = len > 2048 ? 2048 : len;
+	bool word = false;
+
+	for (size_t i = 0; words[i] && !word; i++)
+		word = bn_memcasestr(text, n, words[i]) != NULL;
+	if (!word)
+		return false;
+	for (size_t i = 0; i + 4 < n; i++)
+		if ((text[i] == '4' || text[i] == '5') &&
+		    (i == 0 || !isalnum((unsigned char)text[i - 1])) &&
+		    isdigit((unsigned char)text[i + 1]) &&
+		    isdigit((unsigned char)text[i + 2]) &&
+		    (text[i + 3] == ' ' || text[i + 3] == '-'))
+			return true;
+	return false;
+}
+
 /* The report's sender or subject says "delivery failure". */
 static bool
 looks_like_bounce(const struct rk_mime_part *root)
@@ -445,16 +470,28 @@ prune(struct bn_report *r)
 	r->nrcpts = o;
 }
 
+/* "Delivery Status Notification (Delay)": a warning, not a failure. */
+static bool
+subject_says_delay(const char *subject)
+{
+	return subject && (bn_memcasestr(subject, strlen(subject), "delay") ||
+	                      bn_memcasestr(subject, strlen(subject),
+	                          "cannot send message for"));
+}
+
 static void
 classify_all(struct bn_report *r, const char *text, size_t len)
 {
 	char *ctx = bn_oneline(text, len > 4096 ? 4096 : len);
+	bool delay = subject_says_delay(r->subject);
 
 	for (size_t i = 0; i < r->nrcpts; i++) {
 		struct bn_rcpt *rc = &r->rcpts[i];
 
 		if (rc->reason != NULL)
 			continue;
+		if (delay && rc->action == NULL)
+			rc->action = rk_strdup("delayed");
 		bn_diag_scan(rc);
 		bn_classify(rc, ctx);
 	}
@@ -556,9 +593,9 @@ report_headers(struct bn_report *r, const struct rk_mime_part *root)
 
 static void
 parse_tree(struct bn_report *r, const struct rk_mime_part *root,
-    const struct bn_opts *opts)
+    const struct bn_opts *opts, int depth)
 {
-	struct shape sh = { 0 };
+	struct shape sh = { .root = root };
 	size_t tlen;
 	char *text;
 
@@ -575,7 +612,14 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
 		bn_text_enrich(r, text, bn_text_cut(text, tlen));
 	} else if (memchr(text, '{', tlen) && bn_json_parse(r, text, tlen)) {
 		/* kind set by the notification's type */
-	} else if ((looks_like_bounce(root) || sh.dsn != NULL) &&
+	} else if (depth == 0 && sh.dsn == NULL && sh.orig != NULL &&
+	    strcmp(sh.orig->type, "multipart/report") == 0) {
+		/* a bounce forwarded as an attachment: read the bounce */
+		free(text);
+		parse_tree(r, sh.orig, opts, depth + 1);
+		return;
+	} else if ((looks_like_bounce(root) || sh.dsn != NULL ||
+	               text_says_bounce(text, bn_text_cut(text, tlen))) &&
 	    free_text(r, root, &sh, text, tlen) > 0) {
 		r->kind = BN_BOUNCE;
 	} else if (looks_like_autoreply(root)) {
@@ -598,7 +642,7 @@ bn_parse(const char *buf, size_t len, const struct bn_opts *opts,
 
 	memset(out, 0, sizeof(*out));
 	root = rk_mime_parse(buf, len > BN_MAX_INPUT ? BN_MAX_INPUT : len);
-	parse_tree(out, root, opts);
+	parse_tree(out, root, opts, 0);
 	if (out->nrcpts == 0)
 		out->kind = BN_NONE;
 	rk_mime_free(root);

@@ -47,12 +47,13 @@ static const struct reason_rule text_rules[] = {
 	        "could not be delivered within", "has been delayed",
 	        "delivery attempts will continue", "was not delivered within",
 	        "too long in queue", "message timed out",
-	        "giving up on", "i've given up", "i have given up",
+	        "i've given up", "i have given up", "will be retried for",
+	        "requests to connect", "repeated attempts",
 	        "cannot send message for", "could not be delivered for",
 	        "queue timeout", "expired after", "delivery expired",
 	        "message has been in the queue too long", "ttl expired",
 	        "maximum time allowed", "server busy, retry", "was delayed",
-	        "envelope expired", "giving up", "could not deliver for the last",
+	        "envelope expired", "giving up.", "could not deliver for the last",
 	        "failing for a long time", "retry period",
 	        "delivery period expired") },
 	{ "authfailure",
@@ -95,6 +96,7 @@ static const struct reason_rule text_rules[] = {
 	    PH("no mx record", "no smtp service", "null mx",
 	        "does not accept mail", "doesn't accept mail",
 	        "accepts no mail") },
+	{ "networkerror", PH("not found, try again", "temporary failure in name") },
 	{ "hostunknown",
 	    PH("host unknown", "unknown host", "domain not found",
 	        "host not found", "no such domain", "domain does not exist",
@@ -424,7 +426,12 @@ decide(struct bn_rcpt *rc, const char *context)
 static const char *
 after_data(const struct bn_rcpt *rc, const char *reason)
 {
-	if (is(rc->command, "DATA") && is(reason, "userunknown"))
+	bool addressing = rc->status && strncmp(rc->status + 1, ".1.", 3) == 0;
+
+	if (!is(reason, "userunknown") || addressing)
+		return reason;
+	if (is(rc->command, "DATA") ||
+	    (rc->command == NULL && rc->replycode != NULL))
 		return "filtered";
 	return reason;
 }

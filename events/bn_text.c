@@ -140,7 +140,8 @@ sentence_recipient(const char *line, size_t off)
 
 	while (e > 0 && strchr("<\"' ", line[e - 1]))
 		e--;
-	if (!(e >= 2 && rk_mem_case_eq(line + e - 2, "to", 2)) &&
+	if (!(e >= 9 && rk_mem_case_eq(line + e - 9, "recipient", 9)) &&
+	    !(e >= 2 && rk_mem_case_eq(line + e - 2, "to", 2)) &&
 	    !(e >= 3 && rk_mem_case_eq(line + e - 3, "to:", 3)) &&
 	    !(e >= 3 && rk_mem_case_eq(line + e - 3, "for", 3)))
 		return false;
@@ -287,6 +288,10 @@ records(struct bn_report *r, const struct line *v, size_t n)
 			added++;
 		if (rc != NULL)
 			gather(rc, v, at[j], pk[j].tail, next);
+		/* ">>> RCPT TO:<a@b>": whatever follows answered RCPT */
+		if (rc != NULL && rc->command == NULL &&
+		    bn_memcasestr(v[at[j]].s, v[at[j]].n, "rcpt to"))
+			rc->command = rk_strdup("RCPT");
 		free(pk[j].addr);
 	}
 	free(pk);

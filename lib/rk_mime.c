@@ -566,20 +566,47 @@ split_multipart(struct mime_ctx *ctx, struct rk_mime_part *p, const char *s,
 	return found;
 }
 
+/*
+ * A multipart whose boundary parameter was lost (a folded Content-Type
+ * written without the leading space): the first "--" line of the body
+ * that another line repeats is the delimiter.
+ */
+static void
+guess_boundary(struct rk_mime_part *p, const char *s, size_t n)
+{
+	for (size_t pos = 0; pos < n && pos < 65536;) {
+		const char *line = s + pos, *nl = memchr(line, '\n', n - pos);
+		size_t ll = nl ? (size_t)(nl - line) : n - pos;
+
+		while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+			ll--;
+		if (ll > 3 && ll < 200 && line[0] == '-' && line[1] == '-') {
+			free(p->boundary);
+			p->boundary = rk_strndup(line + 2, ll - 2);
+			return;
+		}
+		if (nl == NULL)
+			break;
+		pos += (size_t)(nl - line) + 1;
+	}
+}
+
 static void
 parse_body(struct mime_ctx *ctx, struct rk_mime_part *p, const char *s,
     size_t n, int depth)
 {
 	bool deeper = depth < RK_MIME_MAX_DEPTH;
 
-	if (starts(p->type, "multipart/") && p->boundary && *p->boundary &&
-	    deeper) {
-		if (split_multipart(ctx, p, s, n, depth)) {
+	if (starts(p->type, "multipart/") && deeper) {
+		if (p->boundary == NULL || *p->boundary == '\0')
+			guess_boundary(p, s, n);
+		if (p->boundary && split_multipart(ctx, p, s, n, depth)) {
 			p->body = rk_strdup("");
 			return;
 		}
-		snprintf(p->type, sizeof(p->type), "text/plain");
 	}
+	if (starts(p->type, "multipart/"))
+		snprintf(p->type, sizeof(p->type), "text/plain");
 	decode_body(p, s, n);
 	if (is_message_type(p->type) && deeper)
 		add_kid(p,
