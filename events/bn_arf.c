@@ -33,7 +33,7 @@ static char *
 orig_recipient(const struct rk_mime_part *orig)
 {
 	static const char *const names[] = { "X-HmXmrOriginalRecipient",
-		"X-Original-To", "Delivered-To", "To", NULL };
+		"To", "X-Original-To", "Delivered-To", NULL };
 
 	for (size_t i = 0; orig && names[i]; i++) {
 		char *a = bn_address(rk_mime_header(orig, names[i]));

@@ -225,9 +225,12 @@ word_start(const char *s, const char *p)
 	return p == s || !isalnum((unsigned char)p[-1]);
 }
 
-/* The first reply code: three digits [245]xx standing alone. */
+/*
+ * The first reply code: three digits [245]xx standing alone.  A failure
+ * (4xx, 5xx) is preferred to a success earlier in a transcript.
+ */
 static char *
-reply_code(const char *d)
+reply_code_from(const char *d, char first)
 {
 	for (const char *p = d; *p; p++) {
 		if ((*p != '2' && *p != '4' && *p != '5') || !word_start(d, p) ||
@@ -238,7 +241,7 @@ reply_code(const char *d)
 		if (p > d && (p[-1] == '.' || p[-1] == ':' || p[-1] == '#' ||
 		                 p[-1] == '/' || p[-1] == '-'))
 			continue;
-		if (p[1] > '5')
+		if (p[1] > '5' || (first != 0 && *p < first))
 			continue;
 		return rk_strndup(p, 3);
 	}
@@ -246,18 +249,35 @@ reply_code(const char *d)
 }
 
 static char *
-enhanced_code(const char *d)
+reply_code(const char *d)
+{
+	char *c = reply_code_from(d, '4');
+
+	return c ? c : reply_code_from(d, 0);
+}
+
+static char *
+enhanced_code_from(const char *d, char first)
 {
 	for (const char *p = d; *p; p++) {
 		char *c;
 
-		if ((*p != '2' && *p != '4' && *p != '5') || p[1] != '.' ||
+		if (*p < first || (*p != '2' && *p != '4' && *p != '5') ||
+		    p[1] != '.' ||
 		    (p > d && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
 			continue;
 		if ((c = bn_status_code(p)) != NULL)
 			return c;
 	}
 	return NULL;
+}
+
+static char *
+enhanced_code(const char *d)
+{
+	char *c = enhanced_code_from(d, '4');
+
+	return c ? c : enhanced_code_from(d, '2');
 }
 
 static void

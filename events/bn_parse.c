@@ -338,7 +338,7 @@ take_inline_orig(struct bn_report *r, const char *text, size_t len,
 /* ------------------------------------------------------ classification */
 
 static bool
-looks_like_autoreply(const struct rk_mime_part *root)
+looks_like_autoreply(const struct rk_mime_part *root, bool strong)
 {
 	static const char *const subj[] = { "auto reply", "autoreply",
 		"auto-reply", "automatic reply", "out of office",
@@ -351,7 +351,7 @@ looks_like_autoreply(const struct rk_mime_part *root)
 	char *s = decoded(root, "Subject");
 	bool yes = false;
 
-	if (as && bn_memcasestr(as, strlen(as), "auto-replied"))
+	if (!strong && as && bn_memcasestr(as, strlen(as), "auto-replied"))
 		yes = true;
 	if (rk_mime_header(root, "X-Autoreply") ||
 	    rk_mime_header(root, "X-Autorespond") ||
@@ -389,7 +389,7 @@ text_says_bounce(const char *text, size_t len)
 
 /* The report's sender or subject says "delivery failure". */
 static bool
-looks_like_bounce(const struct rk_mime_part *root)
+looks_like_bounce(const struct rk_mime_part *root, bool null_sender)
 {
 	static const char *const from[] = { "mailer-daemon", "postmaster",
 		"mail delivery", "mail-daemon", "maildelivery", "mdaemon",
@@ -406,7 +406,7 @@ looks_like_bounce(const struct rk_mime_part *root)
 	const char *f = rk_mime_header(root, "From");
 	const char *rp = rk_mime_header(root, "Return-Path");
 	char *s = decoded(root, "Subject");
-	bool yes = rp && strstr(rp, "<>") != NULL;
+	bool yes = null_sender && rp && strstr(rp, "<>") != NULL;
 
 	for (size_t i = 0; f && !yes && from[i]; i++)
 		yes = bn_memcasestr(f, strlen(f), from[i]) != NULL;
@@ -610,6 +610,9 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
 	    bn_dsn_parse(r, sh.dsn->body, sh.dsn->body_len) > 0) {
 		r->kind = BN_BOUNCE;
 		bn_text_enrich(r, text, bn_text_cut(text, tlen));
+	} else if (sh.dsn == NULL && looks_like_autoreply(root, true) &&
+	    !looks_like_bounce(root, false)) {
+		autoreply(r, root);
 	} else if (memchr(text, '{', tlen) && bn_json_parse(r, text, tlen)) {
 		/* kind set by the notification's type */
 	} else if (depth == 0 && sh.dsn == NULL && sh.orig != NULL &&
@@ -618,11 +621,11 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
 		free(text);
 		parse_tree(r, sh.orig, opts, depth + 1);
 		return;
-	} else if ((looks_like_bounce(root) || sh.dsn != NULL ||
+	} else if ((looks_like_bounce(root, true) || sh.dsn != NULL ||
 	               text_says_bounce(text, bn_text_cut(text, tlen))) &&
 	    free_text(r, root, &sh, text, tlen) > 0) {
 		r->kind = BN_BOUNCE;
-	} else if (looks_like_autoreply(root)) {
+	} else if (looks_like_autoreply(root, false)) {
 		autoreply(r, root);
 	}
 	take_orig(r, sh.orig, opts);
