@@ -14,3 +14,5 @@ events_relaykit_bounce_SOURCES = events/bounce.c events/bn.h \
 events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 events_relaykit_bounce_LDADD = $(RK_LIBS)
+INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
+EXTRA_DIST += t/integ/bounce_score.py

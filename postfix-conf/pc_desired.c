@@ -10,7 +10,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +394,156 @@ want_rate_limits(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	return rc;
 }
 
+/* ------------------------------------------------------------ inbound */
+
+/* A regexp(5) pattern for text: every character but [A-Za-z0-9] escaped. */
+static void
+regexp_quote(struct rk_buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (!isalnum((unsigned char)*p))
+			rk_buf_putc(b, '\\');
+		rk_buf_putc(b, *p);
+	}
+}
+
+/*
+ * One line per inbound address of one domain: "bounce+" (a prefix) is
+ * every address that starts with it, anything else is exact.  Anchored
+ * at both ends and to the domain, so a table can never match a foreign
+ * address (the open-relay check relies on it).
+ */
+static void
+inbound_patterns(struct rk_buf *b, const struct rk_cfg *c, const char *domain,
+    const char *result)
+{
+	for (size_t i = 0; i < c->inbound.nrecipients; i++) {
+		const char *r = c->inbound.recipients[i];
+		size_t n = strlen(r);
+		bool prefix = n > 0 && (r[n - 1] == '+' ||
+		                           strcmp(r, c->inbound.bounce.verpPrefix) == 0);
+
+		rk_buf_puts(b, "/^");
+		regexp_quote(b, r);
+		rk_buf_puts(b, prefix ? ".*@" : "@");
+		regexp_quote(b, domain);
+		rk_buf_printf(b, "$/ %s\n", result);
+	}
+}
+
+/* name, then the earlier value (if any) after a comma. */
+static void
+prepend(struct pc_list *w, const char *param, const char *first)
+{
+	struct pc_item *it = pc_list_find(w, PC_MAIN, param);
+	struct rk_buf b;
+
+	rk_buf_init(&b);
+	rk_buf_puts(&b, first);
+	if (it != NULL && it->value != NULL && *it->value != '\0') {
+		rk_buf_printf(&b, ", %s", it->value);
+		free(it->value);
+		it->value = rk_buf_steal(&b);
+	} else {
+		want(w, param, "%s", b.data);
+	}
+	rk_buf_free(&b);
+}
+
+/* "a, reject_unauth_destination" -> "a, ACCESS, reject_unauth_destination" */
+static void
+insert_access(struct pc_list *w, const char *param, const char *access)
+{
+	struct pc_item *it = pc_list_find(w, PC_MAIN, param);
+	const char *at;
+	struct rk_buf b;
+
+	if (it == NULL || it->value == NULL ||
+	    (at = strstr(it->value, "reject_unauth_destination")) == NULL)
+		return;
+	rk_buf_init(&b);
+	rk_buf_append(&b, it->value, (size_t)(at - it->value));
+	rk_buf_printf(&b, "%s, %s", access, at);
+	free(it->value);
+	it->value = rk_buf_steal(&b);
+}
+
+static int
+write_table(struct pc_ctx *ctx, const char *name, const char *text,
+    struct rk_buf *path, struct rk_err *err)
+{
+	rk_buf_printf(path, "%s/%s", ctx->files, name);
+	if (ctx->dry_run)
+		return 0;
+	return pc_write_file(path->data, text, 0644, err);
+}
+
+#ifndef RK_BINDIR
+#define RK_BINDIR "/usr/local/bin"
+#endif
+
+/* The pipe service: one recipient per run, as an unprivileged user. */
+static void
+want_bounce_service(struct pc_ctx *ctx, struct pc_list *w)
+{
+	const char *bin = getenv("RELAYKIT_BOUNCE");
+	const char *user = getpwnam("relaykit") ? "relaykit" : "nobody";
+	char cfg[PATH_MAX];
+	struct rk_buf e;
+
+	if (realpath(ctx->cfg->path, cfg) == NULL)
+		snprintf(cfg, sizeof(cfg), "%s", ctx->cfg->path);
+	rk_buf_init(&e);
+	rk_buf_printf(&e,
+	    "relaykit-bounce unix - n n - - pipe flags=Rq null_sender= "
+	    "user=%s argv=%s -c %s -s ${sender} -r ${recipient} "
+	    "-a ${client_address} -H ${client_helo}",
+	    user, bin ? bin : RK_BINDIR "/relaykit-bounce", cfg);
+	want_service(w, "relaykit-bounce/unix", e.data);
+	want(w, "relaykit-bounce_destination_recipient_limit", "1");
+	rk_buf_free(&e);
+}
+
+/*
+ * Bounces and complaints come from anyone: inbound.recipients at every
+ * domain of mail.domains go to relaykit-bounce (regexp tables, so any
+ * VERP prefix works without touching recipient_delimiter, which would
+ * change local delivery on the whole host), and smtpd accepts those
+ * addresses, and only those, from any client.  Called last, so it can
+ * put its table first among the transport_maps others want.
+ */
+static int
+want_inbound(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg *c = ctx->cfg;
+	struct rk_buf tr, acc, tpath, apath, arg;
+	int rc = -1;
+
+	if (!c->inbound.enabled || c->mail.ndomains == 0)
+		return 0;
+	rk_buf_init(&tr), rk_buf_init(&acc), rk_buf_init(&tpath);
+	rk_buf_init(&apath), rk_buf_init(&arg);
+	for (size_t i = 0; i < c->mail.ndomains; i++) {
+		inbound_patterns(&tr, c, c->mail.domains[i].name, "relaykit-bounce:");
+		inbound_patterns(&acc, c, c->mail.domains[i].name, "OK");
+	}
+	if (write_table(ctx, "inbound_transport", tr.data, &tpath, err) != 0 ||
+	    write_table(ctx, "inbound_access", acc.data, &apath, err) != 0)
+		goto out;
+	want_bounce_service(ctx, w);
+	rk_buf_printf(&arg, "regexp:%s", tpath.data);
+	prepend(w, "transport_maps", arg.data);
+	rk_buf_reset(&arg);
+	rk_buf_printf(&arg, "check_recipient_access regexp:%s", apath.data);
+	insert_access(w, "smtpd_relay_restrictions", arg.data);
+	insert_access(w, "smtpd_recipient_restrictions", arg.data);
+	rc = 0;
+out:
+	rk_buf_free(&tr), rk_buf_free(&acc), rk_buf_free(&tpath);
+	rk_buf_free(&apath), rk_buf_free(&arg);
+	return rc;
+}
+
 int
 pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
@@ -420,6 +573,8 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	want(w, "smtpd_recipient_restrictions", "%s%s" RELAY_RESTRICTIONS,
 	    policy.len ? policy.data : "", policy.len ? ", " : "");
 	want_listeners(ctx, w);
+	if (want_inbound(ctx, w, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	rk_buf_free(&policy);
