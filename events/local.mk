@@ -16,3 +16,16 @@ events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 events_relaykit_bounce_LDADD = $(RK_LIBS)
 INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
 EXTRA_DIST += t/integ/bounce_score.py
+
+# Fuzzing: the whole parser (t/fuzz/fuzz_bounce.c); seeds are a few
+# corpus emails (BSD-2-Clause, sisimai's set-of-emails).
+BN_PARSER = events/bn_parse.c events/bn_dsn.c events/bn_text.c \
+	events/bn_arf.c events/bn_reason.c events/bn_json.c events/bn_out.c
+FUZZ_NAMES += bounce
+t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER)
+t/fuzz/fuzz_bounce: FUZZ_CFLAGS += -I$(top_srcdir)/events -I$(top_srcdir)/t
+FUZZ_REPLAY += t/fuzz/replay_bounce
+t_fuzz_replay_bounce_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_bounce.c \
+	$(BN_PARSER)
+t_fuzz_replay_bounce_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) -DFUZZ_NAME='"bounce"'
