@@ -38,11 +38,16 @@ const char *
 bn_memcasestr(const char *hay, size_t n, const char *needle)
 {
 	size_t nl = strlen(needle);
+	char lo, up;
 
 	if (nl == 0)
 		return hay;
+	lo = rk_ascii_lower(needle[0]);
+	up = (char)toupper((unsigned char)lo);
+	/* scan for the first character, compare only there */
 	for (size_t i = 0; i + nl <= n; i++)
-		if (rk_mem_case_eq(hay + i, needle, nl))
+		if ((hay[i] == lo || hay[i] == up) &&
+		    rk_mem_case_eq(hay + i + 1, needle + 1, nl - 1))
 			return hay + i;
 	return NULL;
 }
@@ -586,9 +591,13 @@ free_text(struct bn_report *r, const struct rk_mime_part *root,
 static void
 report_headers(struct bn_report *r, const struct rk_mime_part *root)
 {
-	r->message_id = decoded(root, "Message-ID");
-	r->from = decoded(root, "From");
-	r->subject = decoded(root, "Subject");
+	/* a forwarded bounce is read again: its outer headers stay */
+	if (r->message_id == NULL)
+		r->message_id = decoded(root, "Message-ID");
+	if (r->from == NULL)
+		r->from = decoded(root, "From");
+	if (r->subject == NULL)
+		r->subject = decoded(root, "Subject");
 }
 
 static void

@@ -352,19 +352,26 @@ decisive_status(const char *code)
 	return false;
 }
 
+/* The phrases are lower case: fold the text once, then strstr(3). */
 static const char *
 by_text(const char *text)
 {
-	size_t n;
+	const char *found = NULL;
+	char *low;
 
 	if (text == NULL || *text == '\0')
 		return NULL;
-	n = strlen(text);
-	for (size_t i = 0; i < sizeof(text_rules) / sizeof(text_rules[0]); i++)
+	low = rk_strdup(text);
+	rk_str_lower(low);
+	for (size_t i = 0;
+	     found == NULL && i < sizeof(text_rules) / sizeof(text_rules[0]); i++)
 		for (const char *const *p = text_rules[i].phrases; *p; p++)
-			if (bn_memcasestr(text, n, *p))
-				return text_rules[i].reason;
-	return NULL;
+			if (strstr(low, *p)) {
+				found = text_rules[i].reason;
+				break;
+			}
+	free(low);
+	return found;
 }
 
 static const char *
