@@ -53,8 +53,8 @@ struct bn_rcpt {
 /* Headers of the original message, recovered from the report. */
 struct bn_orig {
 	char *message_id;
-	char *client_id; /* the header named by inbound.clientIdHeader */
-	char *queue_id;  /* X-Postfix-Queue-ID of the report or original */
+	char *client_id;    /* the header named by inbound.clientIdHeader */
+	char *queue_id;     /* X-Postfix-Queue-ID of the report or original */
 	char *received_ids; /* ids of Postfix's Received: lines, spaced */
 	char *from;
 	char *to;

@@ -32,8 +32,8 @@ complaint_rcpt(struct bn_report *r, const char *addr, const char *type)
 static char *
 orig_recipient(const struct rk_mime_part *orig)
 {
-	static const char *const names[] = { "X-HmXmrOriginalRecipient",
-		"To", "X-Original-To", "Delivered-To", NULL };
+	static const char *const names[] = { "X-HmXmrOriginalRecipient", "To",
+		"X-Original-To", "Delivered-To", NULL };
 
 	for (size_t i = 0; orig && names[i]; i++) {
 		char *a = bn_address(rk_mime_header(orig, names[i]));
@@ -85,8 +85,8 @@ bn_complaint_text(struct bn_report *r, const struct rk_mime_part *root,
     const char *text, const struct rk_mime_part *orig)
 {
 	static const char *const subj[] = { "complaint about message",
-		"abuse report", "spam report", "fbl report",
-		"feedback report", "scomp", NULL };
+		"abuse report", "spam report", "fbl report", "feedback report",
+		"scomp", NULL };
 	const char *s = rk_mime_header(root, "Subject");
 	bool yes = false;
 	char *a;

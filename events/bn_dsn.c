@@ -144,7 +144,8 @@ record_field(struct dsn_state *st, const char *name, const char *v)
 		recipient_field(st, v, false);
 		return;
 	}
-	if (!rk_str_case_eq(name, "Action") && !rk_str_case_eq(name, "Status") &&
+	if (!rk_str_case_eq(name, "Action") &&
+	    !rk_str_case_eq(name, "Status") &&
 	    !rk_str_case_eq(name, "Remote-MTA") &&
 	    !rk_str_case_eq(name, "Diagnostic-Code"))
 		return;
@@ -233,13 +234,14 @@ static char *
 reply_code_from(const char *d, char first)
 {
 	for (const char *p = d; *p; p++) {
-		if ((*p != '2' && *p != '4' && *p != '5') || !word_start(d, p) ||
-		    !isdigit((unsigned char)p[1]) ||
+		if ((*p != '2' && *p != '4' && *p != '5') ||
+		    !word_start(d, p) || !isdigit((unsigned char)p[1]) ||
 		    !isdigit((unsigned char)p[2]) ||
 		    (p[3] != ' ' && p[3] != '-' && p[3] != '\0'))
 			continue;
-		if (p > d && (p[-1] == '.' || p[-1] == ':' || p[-1] == '#' ||
-		                 p[-1] == '/' || p[-1] == '-'))
+		if (p > d &&
+		    (p[-1] == '.' || p[-1] == ':' || p[-1] == '#' ||
+		        p[-1] == '/' || p[-1] == '-'))
 			continue;
 		if (p[1] > '5' || (first != 0 && *p < first))
 			continue;

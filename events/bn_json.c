@@ -112,7 +112,7 @@ delivery(struct bn_report *r, json_t *d)
 	json_array_foreach(list, i, it)
 	{
 		char *a = json_is_string(it) ? bn_address(json_string_value(it))
-		                              : NULL;
+		                             : NULL;
 		struct bn_rcpt *rc = a ? bn_add_rcpt(r, a) : NULL;
 
 		free(a);

@@ -103,7 +103,8 @@ bn_address(const char *s)
 			e--;
 		while (b < at && *b == '.')
 			b++;
-		if (b == at || e == at + 1 || !memchr(at, '.', (size_t)(e - at)))
+		if (b == at || e == at + 1 ||
+		    !memchr(at, '.', (size_t)(e - at)))
 			continue;
 		{
 			char *a = rk_strndup(b, (size_t)(e - b));
@@ -219,11 +220,12 @@ html_text(const char *s, size_t n)
 			}
 			continue;
 		}
-		if (n - i > 3 && (rk_mem_case_eq(s + i, "<br", 3) ||
-		                     rk_mem_case_eq(s + i, "</p", 3) ||
-		                     rk_mem_case_eq(s + i, "<p", 2) ||
-		                     rk_mem_case_eq(s + i, "</div", 5) ||
-		                     rk_mem_case_eq(s + i, "<tr", 3)))
+		if (n - i > 3 &&
+		    (rk_mem_case_eq(s + i, "<br", 3) ||
+		        rk_mem_case_eq(s + i, "</p", 3) ||
+		        rk_mem_case_eq(s + i, "<p", 2) ||
+		        rk_mem_case_eq(s + i, "</div", 5) ||
+		        rk_mem_case_eq(s + i, "<tr", 3)))
 			rk_buf_putc(&b, '\n');
 		while (i < n && s[i] != '>')
 			i++;
@@ -233,8 +235,8 @@ html_text(const char *s, size_t n)
 
 /* The human-readable text: the text part, the HTML one, or the body. */
 static char *
-report_text(const struct rk_mime_part *root, const struct shape *sh,
-    size_t *len)
+report_text(
+    const struct rk_mime_part *root, const struct shape *sh, size_t *len)
 {
 	const struct rk_mime_part *t = sh->text;
 	char *s;
@@ -313,7 +315,8 @@ take_orig(struct bn_report *r, const struct rk_mime_part *p,
 		o->to = decoded(p, "To");
 	if (o->subject == NULL)
 		o->subject = decoded(p, "Subject");
-	if (o->queue_id == NULL && (q = rk_mime_header(p, "X-Postfix-Queue-ID")))
+	if (o->queue_id == NULL &&
+	    (q = rk_mime_header(p, "X-Postfix-Queue-ID")))
 		bn_set(&o->queue_id, q);
 	if (o->received_ids == NULL)
 		received_ids(o, p);
@@ -349,7 +352,8 @@ looks_like_autoreply(const struct rk_mime_part *root, bool strong)
 		"auto-reply", "automatic reply", "out of office",
 		"out of the office", "vacation", "away from", "i am away",
 		"i'm away", "abwesenheit", "absence", "autoresponse",
-		"auto response", "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad"
+		"auto response",
+		"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad"
 		"\x94", /* jidou outou */
 		NULL };
 	const char *as = rk_mime_header(root, "Auto-Submitted");
@@ -479,9 +483,10 @@ prune(struct bn_report *r)
 static bool
 subject_says_delay(const char *subject)
 {
-	return subject && (bn_memcasestr(subject, strlen(subject), "delay") ||
-	                      bn_memcasestr(subject, strlen(subject),
-	                          "cannot send message for"));
+	return subject &&
+	    (bn_memcasestr(subject, strlen(subject), "delay") ||
+	        bn_memcasestr(
+	            subject, strlen(subject), "cannot send message for"));
 }
 
 static void
@@ -536,8 +541,8 @@ keep_first(struct bn_report *r, size_t n)
 
 /* The original's recipient, when the text names none (one only). */
 static void
-orig_to(struct bn_report *r, const struct shape *sh, const char *text,
-    size_t tlen)
+orig_to(
+    struct bn_report *r, const struct shape *sh, const char *text, size_t tlen)
 {
 	const char *to = sh->orig ? rk_mime_header(sh->orig, "To") : NULL;
 	char *a = NULL;
@@ -552,8 +557,8 @@ orig_to(struct bn_report *r, const struct shape *sh, const char *text,
 			const char *nl = memchr(text + cut, '\n', tlen - cut);
 
 			rk_mime_free(p);
-			p = nl ? rk_mime_parse(nl + 1,
-			             (size_t)(text + tlen - nl - 1))
+			p = nl ? rk_mime_parse(
+			             nl + 1, (size_t)(text + tlen - nl - 1))
 			       : NULL;
 		}
 		if (p && (to = rk_mime_header(p, "To")) != NULL &&

@@ -51,11 +51,11 @@ struct pipe_ctx {
 	struct rk_cfg *cfg;
 	struct rk_redis *redis;
 	struct bn_report rep;
-	char *verp_id;     /* client id from the VERP token, or NULL */
-	bool verp;         /* it came to a VERP address */
-	char *meta[6];     /* enum meta_field: from the milter's hash */
-	char *queue_id;    /* the queue id whose metadata was found */
-	char body_id[65];  /* sha-256 of the message: the id when none */
+	char *verp_id;    /* client id from the VERP token, or NULL */
+	bool verp;        /* it came to a VERP address */
+	char *meta[6];    /* enum meta_field: from the milter's hash */
+	char *queue_id;   /* the queue id whose metadata was found */
+	char body_id[65]; /* sha-256 of the message: the id when none */
 };
 
 enum meta_field {
@@ -146,8 +146,9 @@ verp_check(struct pipe_ctx *c)
 	if (!has_prefix(rcpt, in->bounce.verpPrefix))
 		return 1;
 	c->verp = true;
-	st = o.secret_len ? rk_verp_decode(&o, rcpt, strlen(rcpt), time(NULL), &d)
-	                  : RK_VERP_BAD_MAC;
+	st = o.secret_len
+	    ? rk_verp_decode(&o, rcpt, strlen(rcpt), time(NULL), &d)
+	    : RK_VERP_BAD_MAC;
 	if (st == RK_VERP_OK && d.kind == RK_VERP_INLINE) {
 		c->verp_id = rk_strdup(d.id);
 		return 1;
@@ -161,7 +162,8 @@ verp_check(struct pipe_ctx *c)
 	{
 		char what[64];
 
-		snprintf(what, sizeof(what), "verp_%s", rk_verp_status_name(st));
+		snprintf(
+		    what, sizeof(what), "verp_%s", rk_verp_status_name(st));
 		count(c, what);
 	}
 	return in->bounce.requireHmac ? 0 : 1;
@@ -177,8 +179,8 @@ meta_get(struct pipe_ctx *c, const char *qid)
 	redisReply *rep;
 
 	rk_buf_init(&key);
-	rep = rk_redis_command(
-	    c->redis, &err, "HGETALL %s", rk_redis_key(c->redis, &key, "msg:%s", qid));
+	rep = rk_redis_command(c->redis, &err, "HGETALL %s",
+	    rk_redis_key(c->redis, &key, "msg:%s", qid));
 	rk_buf_free(&key);
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
 		rk_log_warnx("action=tempfail reason=redis what=metadata "
@@ -188,8 +190,8 @@ meta_get(struct pipe_ctx *c, const char *qid)
 			freeReplyObject(rep);
 		return -1;
 	}
-	for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements;
-	     i += 2)
+	for (size_t i = 0;
+	     rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
 		for (int f = 0; f < M_N; f++)
 			if (strcmp(rep->element[i]->str, meta_names[f]) == 0)
 				bn_set(&c->meta[f], rep->element[i + 1]->str);
@@ -251,8 +253,8 @@ fill_event(struct pipe_ctx *c, const struct bn_rcpt *rc, struct rk_event *ev,
 	ev->source = "bounce";
 	ev->queue_id = c->queue_id;
 	ev->message_id = first(c->meta[M_MESSAGE_ID], p->orig.message_id);
-	ev->client_id = first(c->verp_id,
-	    first(c->meta[M_CLIENT_ID], p->orig.client_id));
+	ev->client_id =
+	    first(c->verp_id, first(c->meta[M_CLIENT_ID], p->orig.client_id));
 	ev->from = first(c->meta[M_SENDER], p->orig.mail_from);
 	ev->to = rc->recipient;
 	ev->orig_to = rc->orig_recipient;
@@ -297,7 +299,8 @@ xadd(struct pipe_ctx *c, const struct rk_event *ev)
 	argv[9] = json;
 	rep = rk_redis_commandv(c->redis, &err, 10, argv, NULL);
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-		rk_log_warnx("action=tempfail reason=redis what=xadd error=\"%s\"",
+		rk_log_warnx(
+		    "action=tempfail reason=redis what=xadd error=\"%s\"",
 		    rep ? rep->str : err.msg);
 		rc = -1;
 	}
@@ -319,9 +322,9 @@ emit(struct pipe_ctx *c, const char *host)
 
 		if (rc->reason && strcmp(rc->reason, "delivered") == 0)
 			continue; /* a success report is not a bounce */
-		rk_event_init(&ev, c->rep.kind == BN_COMPLAINT
-		        ? RK_EVT_COMPLAINT
-		        : RK_EVT_BOUNCE_RECEIVED);
+		rk_event_init(&ev,
+		    c->rep.kind == BN_COMPLAINT ? RK_EVT_COMPLAINT
+		                                : RK_EVT_BOUNCE_RECEIVED);
 		memset(&r, 0, sizeof(r));
 		fill_event(c, rc, &ev, &r, id, host);
 		if (xadd(c, &ev) != 0)
@@ -329,8 +332,10 @@ emit(struct pipe_ctx *c, const char *host)
 		rk_log_info("action=%s id=%s recipient=%s reason=%s status=%s "
 		            "client_id=%s queue_id=%s",
 		    rk_event_type_name(ev.type), id,
-		    rk_log_quote(q, sizeof(q), rc->recipient ? rc->recipient : "-"),
-		    rc->reason ? rc->reason : "-", rc->status ? rc->status : "-",
+		    rk_log_quote(
+		        q, sizeof(q), rc->recipient ? rc->recipient : "-"),
+		    rc->reason ? rc->reason : "-",
+		    rc->status ? rc->status : "-",
 		    ev.client_id ? ev.client_id : "-",
 		    ev.queue_id ? ev.queue_id : "-");
 		count(c, rk_event_type_name(ev.type));
@@ -410,9 +415,8 @@ bn_pipe_main(const struct bn_pipe_args *a)
 	char *buf;
 	int rc;
 
-	rk_log_open("relaykit-bounce", a->foreground ? RK_LOG_STDERR
-	                                             : RK_LOG_SYSLOG,
-	    RK_LOG_INFO);
+	rk_log_open("relaykit-bounce",
+	    a->foreground ? RK_LOG_STDERR : RK_LOG_SYSLOG, RK_LOG_INFO);
 	rk_log_fatal_status(EX_TEMPFAIL);
 	signal(SIGPIPE, SIG_IGN); /* hiredis writes to a socket */
 	if (load(&c) != 0) {

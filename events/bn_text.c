@@ -37,8 +37,8 @@ static const char *const copy_markers[] = { "copy of the message",
 	"unsent message", "returned message", "message header follows",
 	"headers of the original", "original headers", "below is a copy",
 	"message text follows", "rfc822 message", "original mail",
-	"content of the original", "header of the original",
-	"message you sent", "your message header", "message headers follow",
+	"content of the original", "header of the original", "message you sent",
+	"your message header", "message headers follow",
 	"start of the original", "copy of original", NULL };
 
 static bool
@@ -75,8 +75,8 @@ bn_text_cut(const char *text, size_t len)
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
 
-		if (pos > 0 && (marker_line(text + pos, n) ||
-		                   header_line(text + pos, n)))
+		if (pos > 0 &&
+		    (marker_line(text + pos, n) || header_line(text + pos, n)))
 			return pos;
 		pos += n + 1;
 	}
@@ -117,9 +117,9 @@ recipient_label(const char *s, size_t n)
 static bool
 sender_context(const char *s, size_t off)
 {
-	static const char *const before[] = { "mail from:", "from:<",
-		"from: <", "from <", "sender", "envelope-from", "from:",
-		"hello ", "dear ", "return-path", NULL };
+	static const char *const before[] = { "mail from:", "from:<", "from: <",
+		"from <", "sender", "envelope-from", "from:", "hello ", "dear ",
+		"return-path", NULL };
 	size_t b = off > 24 ? off - 24 : 0;
 
 	for (size_t i = 0; before[i]; i++)
@@ -253,7 +253,8 @@ gather(struct bn_rcpt *rc, const struct line *v, size_t i, size_t tail,
 		rk_buf_append(&b, v[j].s + from, v[j].n - from);
 	}
 	if (b.len) {
-		char *d = bn_oneline(b.data, b.len), *t = d + strspn(d, ">:;,. ");
+		char *d = bn_oneline(b.data, b.len),
+		     *t = d + strspn(d, ">:;,. ");
 
 		/* more lines about the same address add to what it has */
 		if (rc->diagnostic != NULL && *t != '\0' &&

@@ -77,8 +77,8 @@ parse_file(const char *path, const struct bn_opts *o)
 	char *buf;
 
 	if (fp == NULL) {
-		fprintf(stderr, "relaykit-bounce: %s: %s\n", path,
-		    strerror(errno));
+		fprintf(
+		    stderr, "relaykit-bounce: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	buf = bn_read_all(fp, &len);
@@ -138,8 +138,8 @@ main(int argc, char **argv)
 	bool check = false, parse = false, cfg_given = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:s:r:a:H:fnVh", longopts,
-	            NULL)) != -1) {
+	while ((ch = getopt_long(
+	            argc, argv, "c:s:r:a:H:fnVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;

@@ -29,3 +29,4 @@ t_fuzz_replay_bounce_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_bounce.c \
 	$(BN_PARSER)
 t_fuzz_replay_bounce_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 	$(JANSSON_CFLAGS) -DFUZZ_NAME='"bounce"'
+dist_man_MANS += man/relaykit-bounce.8

@@ -212,8 +212,7 @@ rk_mime_to_utf8(
 
 	if (charset_is_utf8(charset) ||
 	    (plain_ascii(buf, len) && !rk_str_case_eq(charset, "utf-7")) ||
-	    (cd = iconv_open("UTF-8", charset_alias(charset))) ==
-	        (iconv_t)-1) {
+	    (cd = iconv_open("UTF-8", charset_alias(charset))) == (iconv_t)-1) {
 		if (outlen)
 			*outlen = len;
 		return rk_memdup0(buf, len);
@@ -237,12 +236,13 @@ encoded_word(const char *s, struct rk_buf *out, const char **end)
 	char charset[64], *raw, *utf;
 	size_t rlen, ulen;
 
-	if ((q1 = strchr(cs, '?')) == NULL || q1 - cs >= (long)sizeof(charset) ||
-	    q1 == cs || q1[1] == '\0' || q1[2] != '?')
+	if ((q1 = strchr(cs, '?')) == NULL ||
+	    q1 - cs >= (long)sizeof(charset) || q1 == cs || q1[1] == '\0' ||
+	    q1[2] != '?')
 		return -1;
 	q2 = q1 + 2;
-	if ((e = strstr(q2 + 1, "?=")) == NULL || memchr(q2 + 1, ' ',
-	                                              (size_t)(e - q2 - 1)))
+	if ((e = strstr(q2 + 1, "?=")) == NULL ||
+	    memchr(q2 + 1, ' ', (size_t)(e - q2 - 1)))
 		return -1;
 	memcpy(charset, cs, (size_t)(q1 - cs));
 	charset[q1 - cs] = '\0';
@@ -347,8 +347,8 @@ is_field_name(const char *s, size_t n)
 }
 
 static void
-add_header(struct rk_mime_part *p, const char *name, size_t nl,
-    const char *val, size_t vl)
+add_header(struct rk_mime_part *p, const char *name, size_t nl, const char *val,
+    size_t vl)
 {
 	struct rk_mime_header *h;
 
@@ -411,8 +411,7 @@ parse_headers(struct rk_mime_part *p, const char *s, size_t n)
 			return pos + 1;
 		if ((line[0] == ' ' || line[0] == '\t') && p->nhdrs > 0) {
 			append_fold(&p->hdrs[p->nhdrs - 1], line, ll);
-		} else if (colon != NULL &&
-		    p->nhdrs < RK_MIME_MAX_HEADERS) {
+		} else if (colon != NULL && p->nhdrs < RK_MIME_MAX_HEADERS) {
 			nlen = (size_t)(colon - line);
 			while (nlen > 0 && line[nlen - 1] == ' ')
 				nlen--;
@@ -561,8 +560,8 @@ split_multipart(struct mime_ctx *ctx, struct rk_mime_part *p, const char *s,
 	}
 	if (start != NULL && start < s + n)
 		add_kid(p,
-		    parse_entity(ctx, start, (size_t)(s + n - start),
-		        depth + 1, p, false, dtype));
+		    parse_entity(ctx, start, (size_t)(s + n - start), depth + 1,
+		        p, false, dtype));
 	return found;
 }
 

@@ -420,8 +420,9 @@ inbound_patterns(struct rk_buf *b, const struct rk_cfg *c, const char *domain,
 	for (size_t i = 0; i < c->inbound.nrecipients; i++) {
 		const char *r = c->inbound.recipients[i];
 		size_t n = strlen(r);
-		bool prefix = n > 0 && (r[n - 1] == '+' ||
-		                           strcmp(r, c->inbound.bounce.verpPrefix) == 0);
+		bool prefix = n > 0 &&
+		    (r[n - 1] == '+' ||
+		        strcmp(r, c->inbound.bounce.verpPrefix) == 0);
 
 		rk_buf_puts(b, "/^");
 		regexp_quote(b, r);
@@ -524,7 +525,8 @@ want_inbound(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	rk_buf_init(&tr), rk_buf_init(&acc), rk_buf_init(&tpath);
 	rk_buf_init(&apath), rk_buf_init(&arg);
 	for (size_t i = 0; i < c->mail.ndomains; i++) {
-		inbound_patterns(&tr, c, c->mail.domains[i].name, "relaykit-bounce:");
+		inbound_patterns(
+		    &tr, c, c->mail.domains[i].name, "relaykit-bounce:");
 		inbound_patterns(&acc, c, c->mail.domains[i].name, "OK");
 	}
 	if (write_table(ctx, "inbound_transport", tr.data, &tpath, err) != 0 ||
