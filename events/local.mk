@@ -30,3 +30,29 @@ t_fuzz_replay_bounce_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_bounce.c \
 t_fuzz_replay_bounce_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 	$(JANSSON_CFLAGS) -DFUZZ_NAME='"bounce"'
 dist_man_MANS += man/relaykit-bounce.8
+
+# relaykit-eventd: the log follower that turns delivery outcomes into events.
+sbin_PROGRAMS += events/relaykit-eventd
+EV_CORE = events/ev_line.c events/ev_track.c events/ev_stats.c events/eventd.h
+events_relaykit_eventd_SOURCES = events/eventd.c $(EV_CORE) \
+	events/ev_follow.c events/ev_reader.c events/ev_store.c \
+	events/ev_parse.c
+events_relaykit_eventd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
+	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS)
+events_relaykit_eventd_LDADD = $(RK_LIBS) $(EVENT_LIBS)
+dist_man_MANS += man/relaykit-eventd.8
+
+UNIT_TESTS += t/unit/ev_line_test
+t_unit_ev_line_test_SOURCES = t/unit/ev_line_test.c t/tap.h $(EV_CORE)
+t_unit_ev_line_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(HIREDIS_CFLAGS)
+
+# Fuzzing: the line parser and the tracker behind it.
+FUZZ_NAMES += evline
+t/fuzz/fuzz_evline: FUZZ_EXTRA = events/ev_line.c events/ev_track.c \
+	events/ev_stats.c
+t/fuzz/fuzz_evline: FUZZ_CFLAGS += -I$(top_srcdir)/events
+FUZZ_REPLAY += t/fuzz/replay_evline
+t_fuzz_replay_evline_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_evline.c $(EV_CORE)
+t_fuzz_replay_evline_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	-DFUZZ_NAME='"evline"'

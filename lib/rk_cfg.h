@@ -464,9 +464,19 @@ struct rk_cfg_policyd {
 	int malformedAction;     /* enum rk_cfg_pd_action */
 };
 
+enum rk_cfg_start_at {
+	RK_START_END,
+	RK_START_BEGINNING,
+};
+
 struct rk_cfg_eventd {
-	char *logFile; /* "-" = standard input */
-	char *stateFile;
+	char *logFile;         /* "-" = standard input */
+	int startAt;           /* enum rk_cfg_start_at, without a position */
+	char *name;            /* the position's key; NULL = host name */
+	int64_t streamMaxLen;  /* events kept in the stream, about */
+	uint64_t streamMaxAge; /* ms; 0 = no age limit */
+	uint64_t pollInterval; /* ms */
+	int64_t maxMessages;   /* message states kept in memory */
 };
 
 enum rk_cfg_tls_level {

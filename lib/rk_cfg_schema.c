@@ -1165,12 +1165,22 @@ static const struct cfg_field policyd_fields[] = {
 };
 PLAIN_ST(policyd_st, policyd_fields);
 
+static const char *const start_names[] = { "end", "beginning", NULL };
+
 static const struct cfg_field eventd_fields[] = {
 	FLD(struct rk_cfg_eventd, logFile, CT_STR, .def = "/var/log/mail.log",
 	    .flags = F_PATH | F_NONEMPTY),
-	FLD(struct rk_cfg_eventd, stateFile, CT_STR,
-	    .def = "/var/lib/relaykit/eventd.state",
-	    .flags = F_PATH | F_NONEMPTY),
+	FLD(struct rk_cfg_eventd, startAt, CT_ENUM, .def = "end",
+	    .names = start_names),
+	FLD(struct rk_cfg_eventd, name, CT_STR, .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_eventd, streamMaxLen, CT_INT, .def = "1000000",
+	    .min = 1000, .max = 1000000000),
+	FLD(struct rk_cfg_eventd, streamMaxAge, CT_DURATION, .def = "0", SEC,
+	    .min = 0, .max = 3650 * DAY),
+	FLD(struct rk_cfg_eventd, pollInterval, CT_DURATION, .def = "200ms",
+	    MS, .min = 10, .max = 60000),
+	FLD(struct rk_cfg_eventd, maxMessages, CT_INT, .def = "100000",
+	    .min = 100, .max = 100000000),
 	END
 };
 PLAIN_ST(eventd_st, eventd_fields);

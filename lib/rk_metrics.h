@@ -35,7 +35,7 @@
 /* The Content-Type a scrape answer carries. */
 #define RK_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-#define RK_METRICS_MAX_LABELS 4
+#define RK_METRICS_MAX_LABELS 6
 #define RK_METRICS_MAX_SERIES 1000
 
 /* A buffer this large holds any value rk_metrics_format_double writes. */

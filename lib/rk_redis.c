@@ -435,6 +435,48 @@ rk_redis_commandv(struct rk_redis *r, struct rk_err *err, size_t argc,
 	return reply_finish(r, rep, errno, err);
 }
 
+int
+rk_redis_append(struct rk_redis *r, struct rk_err *err, size_t argc,
+    const char **argv, const size_t *argvlen)
+{
+	if (argc == 0 || argc > INT_MAX)
+		rk_panic("rk_redis_append: %zu arguments", argc);
+	if (r->ctx == NULL && rk_redis_connect(r, err) < 0)
+		return -1;
+	if (redisAppendCommandArgv(r->ctx, (int)argc, argv, argvlen) !=
+	    REDIS_OK) {
+		(void)reply_finish(r, NULL, errno, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rk_redis_pipeline(
+    struct rk_redis *r, struct rk_err *err, size_t n, redisReply **replies)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *rep = NULL;
+
+		if (r->ctx == NULL || redisGetReply(r->ctx, &rep) != REDIS_OK ||
+		    rep == NULL) {
+			int e = errno;
+
+			while (i-- > 0)
+				freeReplyObject(replies[i]);
+			if (r->ctx != NULL)
+				(void)reply_finish(r, NULL, e, err);
+			else
+				rk_err_set(err, "redis: not connected");
+			return -1;
+		}
+		replies[i] = rep;
+	}
+	if (n > 0)
+		conn_ok(r);
+	return 0;
+}
+
 const char *
 rk_redis_prefix(const struct rk_redis *r)
 {

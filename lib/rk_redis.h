@@ -105,6 +105,20 @@ redisReply *rk_redis_command(
 redisReply *rk_redis_commandv(struct rk_redis *r, struct rk_err *err,
     size_t argc, const char **argv, const size_t *argvlen);
 
+/*
+ * Pipelining: queue commands with rk_redis_append (nothing is sent yet),
+ * then rk_redis_pipeline sends them all in one write and reads every
+ * reply into replies[0..n-1] (the caller frees each).  Returns 0, or -1
+ * with err filled when the connection failed: then no reply is returned
+ * and the queued commands are gone (the connection is dropped, as for
+ * rk_redis_command).  Appending connects first (subject to the backoff)
+ * and returns -1 when that fails.
+ */
+int rk_redis_append(struct rk_redis *r, struct rk_err *err, size_t argc,
+    const char **argv, const size_t *argvlen);
+int rk_redis_pipeline(
+    struct rk_redis *r, struct rk_err *err, size_t n, redisReply **replies);
+
 /* The key prefix; borrowed until rk_redis_free. */
 const char *rk_redis_prefix(const struct rk_redis *r);
 /* Resets out to prefix + formatted suffix; returns out->data. */

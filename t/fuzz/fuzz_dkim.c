@@ -217,10 +217,13 @@ wrap_ref(struct rk_buf *out, size_t limit, const char *p, size_t n)
 static void
 check_wrap(const char *p, size_t n, size_t chunk)
 {
-	size_t limit = n > 0 ? (unsigned char)p[0] % 40 : 0;
+	/* 0 (no breaking) or 2..40; mlt_wrap reads 1 as 2 */
+	size_t limit = n > 0 ? (unsigned char)p[0] % 41 : 0;
 	struct rk_buf a, b, r;
 	size_t line = 0;
 
+	if (limit == 1)
+		limit = 0;
 	rk_buf_init(&a);
 	rk_buf_init(&b);
 	rk_buf_init(&r);

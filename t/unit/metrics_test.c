@@ -502,7 +502,7 @@ bad_label_twice(struct rk_metrics *r)
 static void
 bad_label_count(struct rk_metrics *r)
 {
-	static const char *const l[] = { "a", "b", "c", "d", "e" };
+	static const char *const l[] = { "a", "b", "c", "d", "e", "f", "g" };
 
 	rk_metrics_counter(r, "ok_total", "x", NELEMS(l), l);
 }

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ev_reader: the reader thread.  Batch after batch: take the lines the
+ * log has now (ev_follow), parse them (ev_line), count them (ev_stats),
+ * fetch from Redis the state of messages they name that memory lacks,
+ * feed them to the tracker (events), and store events, states and the
+ * position after the batch's last line in one transaction (ev_store).
+ * When Redis fails, the same batch is written again and again (backoff
+ * 100 ms to 5 s) and no further line is read: the log itself is the
+ * buffer, nothing is lost and memory does not grow.
+ *
+ * Threading: runs on its own thread; stop, up, done and the event count
+ * are atomics read by the main thread (health, shutdown).
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rk_cfg.h"
+#include "rk_log.h"
+#include "rk_mem.h"
+
+#include "eventd.h"
+
+#define BATCH_LINES    4096
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define TRIM_EVERY_MS  60000
+
+struct ev_reader {
+	struct ev_reader_opts o;
+	struct ev_follow *f;
+	struct ev_track *t;
+	struct ev_store *store;
+	struct ev_stats_io *io;
+	struct ev_batch b;
+	struct rk_buf raw; /* the batch's lines, each NUL-terminated */
+	size_t *off;
+	size_t nlines, caplines;
+	struct ev_line *lines;
+	char (*want)[24];
+	struct rk_ratelimit fail_log;
+	uint64_t next_trim;
+	bool failed; /* the last write failed: say when it works again */
+	_Atomic bool stop, up, done;
+	_Atomic uint64_t events;
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms, waking early when asked to stop. */
+static void
+nap(struct ev_reader *r, uint64_t ms)
+{
+	while (ms > 0 && !atomic_load(&r->stop)) {
+		uint64_t step = ms < 50 ? ms : 50;
+		struct timespec ts = { 0, (long)step * 1000000 };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+/* ------------------------------------------------------------- batch */
+
+void
+ev_batch_add_event(struct ev_batch *b, const struct rk_event *ev)
+{
+	if (b->nev == b->capev) {
+		b->capev = b->capev ? b->capev * 2 : 256;
+		b->json = rk_reallocarray(b->json, b->capev, sizeof(*b->json));
+		b->type = rk_reallocarray(b->type, b->capev, sizeof(*b->type));
+	}
+	b->json[b->nev] = rk_event_json(ev);
+	b->type[b->nev++] = (int)ev->type;
+}
+
+static void
+kv(struct ev_update *u, const char *k, const char *v)
+{
+	u->kv = rk_reallocarray(u->kv, u->n + 1, sizeof(*u->kv));
+	u->kv[u->n].k = rk_strdup(k);
+	u->kv[u->n++].v = rk_strdup(v ? v : "");
+}
+
+static void
+kv_int(struct ev_update *u, const char *k, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	kv(u, k, buf);
+}
+
+/* The fields of ev_track_restore, for what changed in m. */
+void
+ev_batch_add_state(struct ev_batch *b, const struct ev_msg *m)
+{
+	struct ev_update *u;
+
+	if (b->nup == b->capup) {
+		b->capup = b->capup ? b->capup * 2 : 64;
+		b->up = rk_reallocarray(b->up, b->capup, sizeof(*b->up));
+	}
+	u = &b->up[b->nup++];
+	memset(u, 0, sizeof(*u));
+	snprintf(u->qid, sizeof(u->qid), "%s", m->qid);
+	if (m->from)
+		kv(u, "ev_from", m->from);
+	if (m->message_id)
+		kv(u, "ev_msgid", m->message_id);
+	if (m->size >= 0)
+		kv_int(u, "ev_size", m->size);
+	if (m->nrcpt >= 0)
+		kv_int(u, "ev_nrcpt", m->nrcpt);
+	kv(u, "ev_queued", m->queued ? "1" : "0");
+	for (size_t i = 0; i < m->nr; i++) {
+		struct rk_buf k;
+
+		if (!m->r[i].dirty)
+			continue;
+		rk_buf_init(&k);
+		rk_buf_printf(&k, "a:%s", m->r[i].addr);
+		kv_int(u, k.data, m->r[i].attempts);
+		k.data[0] = 'p';
+		kv(u, k.data, m->r[i].pending ? "1" : "0");
+		rk_buf_free(&k);
+	}
+}
+
+void
+ev_batch_clear(struct ev_batch *b)
+{
+	for (size_t i = 0; i < b->nev; i++)
+		free(b->json[i]);
+	for (size_t i = 0; i < b->nup; i++) {
+		for (size_t j = 0; j < b->up[i].n; j++) {
+			free(b->up[i].kv[j].k);
+			free(b->up[i].kv[j].v);
+		}
+		free(b->up[i].kv);
+	}
+	b->nev = b->nup = 0;
+}
+
+/* ------------------------------------------------------------ reader */
+
+static void
+on_event(void *arg, const struct rk_event *ev)
+{
+	struct ev_reader *r = arg;
+
+	ev_stats_event(r->o.stats, ev);
+	atomic_fetch_add(&r->events, 1);
+	if (!r->o.dry_run)
+		ev_batch_add_event(&r->b, ev);
+}
+
+static void
+collect(void *arg, const char *line, size_t len)
+{
+	struct ev_reader *r = arg;
+
+	if (r->nlines == r->caplines) {
+		r->caplines = r->caplines ? r->caplines * 2 : BATCH_LINES;
+		r->off = rk_reallocarray(r->off, r->caplines, sizeof(*r->off));
+	}
+	r->off[r->nlines++] = r->raw.len;
+	rk_buf_append(&r->raw, line, len);
+	rk_buf_putc(&r->raw, '\0');
+}
+
+struct ev_reader *
+ev_reader_new(const struct ev_reader_opts *o, struct rk_err *err)
+{
+	struct ev_reader *r = rk_calloc(1, sizeof(*r));
+
+	r->o = *o;
+	r->io = ev_stats_io(o->stats);
+	if (!o->dry_run &&
+	    (r->store = ev_store_new(o->cfg, o->name, r->io, err)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->t = ev_track_new((size_t)o->cfg->eventd.maxMessages, on_event, r);
+	r->lines = rk_calloc(BATCH_LINES, sizeof(*r->lines));
+	r->want = rk_calloc(BATCH_LINES, sizeof(*r->want));
+	rk_buf_init(&r->raw);
+	rk_ratelimit_init(&r->fail_log, 60000);
+	return r;
+}
+
+void
+ev_reader_free(struct ev_reader *r)
+{
+	if (r == NULL)
+		return;
+	ev_follow_close(r->f);
+	ev_track_free(r->t);
+	ev_store_free(r->store);
+	ev_batch_clear(&r->b);
+	free(r->b.json);
+	free(r->b.type);
+	free(r->b.up);
+	rk_buf_free(&r->raw);
+	free(r->off);
+	free(r->lines);
+	free(r->want);
+	free(r);
+}
+
+void
+ev_reader_stop(struct ev_reader *r)
+{
+	atomic_store(&r->stop, true);
+}
+
+bool
+ev_reader_up(const struct ev_reader *r)
+{
+	return atomic_load(&r->up);
+}
+
+bool
+ev_reader_done(const struct ev_reader *r)
+{
+	return atomic_load(&r->done);
+}
+
+uint64_t
+ev_reader_events(const struct ev_reader *r)
+{
+	return atomic_load(&r->events);
+}
+
+/* Redis failed: say so (once a minute), count, wait. */
+static void
+trouble(struct ev_reader *r, const char *what, const struct rk_err *err,
+    uint64_t *backoff)
+{
+	unsigned long n = 0;
+
+	atomic_store(&r->up, false);
+	rk_metric_set(r->io->up, 0, NULL);
+	if (rk_ratelimit_allow(&r->fail_log, mono_ms(), &n))
+		rk_log_warnx("redis: %s failed: %s; the log waits, nothing is "
+		             "lost (logged once a minute%s)",
+		    what, err->msg, n ? ", more since" : "");
+	nap(r, *backoff);
+	*backoff =
+	    *backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2;
+}
+
+/* Where to start: the saved position, read from Redis (waiting for it). */
+static void
+open_log(struct ev_reader *r)
+{
+	struct ev_pos pos;
+	uint64_t backoff = BACKOFF_MIN_MS;
+	struct rk_err err;
+	int have = 0;
+
+	while (r->store != NULL && !atomic_load(&r->stop) &&
+	    (have = ev_store_load_pos(r->store, &pos, &err)) < 0)
+		trouble(r, "reading the log position", &err, &backoff);
+	r->f = ev_follow_open(r->o.cfg->eventd.logFile, have > 0 ? &pos : NULL,
+	    r->o.from_start || r->o.cfg->eventd.startAt == RK_START_BEGINNING,
+	    r->io);
+}
+
+/* The queue ids of this batch whose state memory lacks, each once. */
+static size_t
+wanted(struct ev_reader *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nlines; i++) {
+		char q[24];
+		bool dup = false;
+
+		if (!ev_track_wants(r->t, &r->lines[i], q))
+			continue;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strcmp(r->want[j], q) == 0;
+		if (!dup)
+			memcpy(r->want[n++], q, sizeof(q));
+	}
+	return n;
+}
+
+static void
+flush_state(void *arg, const struct ev_msg *m)
+{
+	ev_batch_add_state(arg, m);
+}
+
+/* One batch, from parsed lines to a stored transaction. */
+static void
+process(struct ev_reader *r)
+{
+	uint64_t backoff = BACKOFF_MIN_MS, t0;
+	int64_t now = real_ms();
+	struct ev_pos pos;
+	struct rk_err err;
+	size_t nw;
+
+	for (size_t i = 0; i < r->nlines; i++) {
+		const char *l = r->raw.data + r->off[i];
+
+		ev_line_parse(l, strlen(l), now, &r->lines[i]);
+		ev_stats_line(r->o.stats, &r->lines[i]);
+	}
+	nw = r->store ? wanted(r) : 0;
+	while (nw > 0 && !atomic_load(&r->stop) &&
+	    ev_store_fetch(r->store, r->t, r->want, nw, &err) != 0)
+		trouble(r, "reading message state", &err, &backoff);
+	for (size_t i = 0; i < r->nlines; i++)
+		ev_track_line(r->t, &r->lines[i]);
+	ev_follow_pos(r->f, &pos);
+	ev_pos_format(&pos, r->b.pos, sizeof(r->b.pos));
+	if (r->store == NULL)
+		return;
+	ev_track_flush(r->t, flush_state, &r->b);
+	t0 = mono_ms();
+	while (!atomic_load(&r->stop) &&
+	    ev_store_write(r->store, &r->b, &err) != 0) {
+		trouble(r, "writing events", &err, &backoff);
+		r->failed = true;
+	}
+	if (atomic_load(&r->stop))
+		return; /* not written: the position says so, re-read later */
+	rk_metric_observe(
+	    r->io->batches, (double)(mono_ms() - t0) / 1000, NULL);
+	if (r->failed)
+		rk_log_info("redis: events are written again");
+	r->failed = false;
+	atomic_store(&r->up, true);
+	rk_metric_set(r->io->up, 1, NULL);
+	ev_batch_clear(&r->b);
+}
+
+/* Nothing new: the periodic chores, then a nap. */
+static void
+idle(struct ev_reader *r)
+{
+	uint64_t now = mono_ms();
+
+	rk_metric_set(r->io->lag_bytes, (double)ev_follow_lag(r->f), NULL);
+	if (r->store != NULL && now >= r->next_trim) {
+		ev_store_trim(r->store);
+		r->next_trim = now + TRIM_EVERY_MS;
+	}
+	if (r->store == NULL || atomic_load(&r->up))
+		rk_metric_set(r->io->up, 1, NULL);
+	if (r->store == NULL)
+		atomic_store(&r->up, true);
+	nap(r, r->o.cfg->eventd.pollInterval);
+}
+
+int
+ev_reader_run(struct ev_reader *r)
+{
+	open_log(r);
+	if (r->store == NULL)
+		atomic_store(&r->up, true);
+	while (!atomic_load(&r->stop)) {
+		int n;
+
+		r->nlines = 0;
+		rk_buf_reset(&r->raw);
+		n = ev_follow_read(r->f, BATCH_LINES, collect, r);
+		if (n < 0)
+			rk_log_warn("log: read %s", r->o.cfg->eventd.logFile);
+		if (n > 0) {
+			process(r);
+			continue;
+		}
+		if (ev_follow_eof(r->f))
+			break;
+		idle(r);
+	}
+	atomic_store(&r->done, true);
+	return 0;
+}

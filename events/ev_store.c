@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ev_store: eventd's Redis side.  A batch of lines becomes one
+ * transaction (MULTI ... EXEC, pipelined in one round trip): every event
+ * XADDed to <prefix>events (trimmed to about eventd.streamMaxLen), every
+ * message state that changed HSET into <prefix>msg:<queue id> (next to
+ * the milter's metadata, expiring with it), and the log position SET
+ * under <prefix>eventd:pos:<name>:<log file>.  Either all of it lands or
+ * none does, so after a crash the position says exactly which lines
+ * made the events in the stream: none lost, none twice.
+ *
+ * Threading: the reader thread only (it owns the Redis connection).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rk_cfg.h"
+#include "rk_log.h"
+#include "rk_mem.h"
+#include "rk_redis.h"
+
+#include "eventd.h"
+
+struct ev_store {
+	struct rk_redis *r;
+	char *pos_key, *stream_key;
+	char maxlen[24], ttl[24];
+	uint64_t max_age_ms;
+	struct ev_stats_io *io;
+};
+
+struct ev_store *
+ev_store_new(const struct rk_cfg *cfg, const char *name, struct ev_stats_io *io,
+    struct rk_err *err)
+{
+	struct ev_store *s = rk_calloc(1, sizeof(*s));
+	struct rk_redis_opts o;
+	struct rk_buf b;
+
+	rk_redis_opts_from_cfg(&o, &cfg->redis);
+	if ((s->r = rk_redis_new(&o, err)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	rk_buf_init(&b);
+	s->pos_key = rk_strdup(rk_redis_key(
+	    s->r, &b, "eventd:pos:%s:%s", name, cfg->eventd.logFile));
+	s->stream_key = rk_strdup(rk_redis_key(s->r, &b, RK_EVENT_STREAM));
+	rk_buf_free(&b);
+	snprintf(s->maxlen, sizeof(s->maxlen), "%lld",
+	    (long long)cfg->eventd.streamMaxLen);
+	snprintf(s->ttl, sizeof(s->ttl), "%lld",
+	    (long long)cfg->inbound.bounce.maxAgeDays * 86400);
+	s->max_age_ms = cfg->eventd.streamMaxAge;
+	s->io = io;
+	return s;
+}
+
+void
+ev_store_free(struct ev_store *s)
+{
+	if (s == NULL)
+		return;
+	rk_redis_free(s->r);
+	free(s->pos_key);
+	free(s->stream_key);
+	free(s);
+}
+
+int
+ev_store_load_pos(struct ev_store *s, struct ev_pos *pos, struct rk_err *err)
+{
+	const char *argv[] = { "GET", s->pos_key };
+	redisReply *rep = rk_redis_commandv(s->r, err, 2, argv, NULL);
+	int rc = 0;
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_STRING) {
+		if (ev_pos_parse(rep->str, pos) == 0)
+			rc = 1;
+		else
+			rk_log_warnx("log position %s: \"%s\" cannot be read; "
+			             "starting afresh",
+			    s->pos_key, rep->str);
+	} else if (rep->type == REDIS_REPLY_ERROR) {
+		rk_err_set(err, "GET %s: %s", s->pos_key, rep->str);
+		rc = -1;
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* ------------------------------------------------------------- fetch */
+
+static void
+restore_one(struct ev_track *t, const char *qid, const redisReply *rep)
+{
+	size_t n = rep->elements / 2;
+	const char **f = rk_calloc(n ? n : 1, sizeof(*f));
+	const char **v = rk_calloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		f[i] = rep->element[2 * i]->str;
+		v[i] = rep->element[2 * i + 1]->str;
+	}
+	ev_track_restore(t, qid, f, v, n);
+	free(f);
+	free(v);
+}
+
+int
+ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
+    size_t n, struct rk_err *err)
+{
+	redisReply **reps = rk_calloc(n ? n : 1, sizeof(*reps));
+	struct rk_buf key;
+	int rc = 0;
+
+	rk_buf_init(&key);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *argv[] = { "HGETALL",
+			rk_redis_key(s->r, &key, "msg:%s", qids[i]) };
+
+		rc = rk_redis_append(s->r, err, 2, argv, NULL);
+	}
+	rk_buf_free(&key);
+	if (rc == 0)
+		rc = rk_redis_pipeline(s->r, err, n, reps);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (reps[i]->type == REDIS_REPLY_ARRAY &&
+		    reps[i]->elements % 2 == 0)
+			restore_one(t, qids[i], reps[i]);
+		else
+			ev_track_restore(t, qids[i], NULL, NULL, 0);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		freeReplyObject(reps[i]);
+	free(reps);
+	if (rc != 0)
+		rk_metric_inc(s->io->redis_errors, RK_LABELS("read"));
+	return rc;
+}
+
+/* ------------------------------------------------------------- write */
+
+static int
+append(struct ev_store *s, struct rk_err *err, size_t argc, const char **argv)
+{
+	return rk_redis_append(s->r, err, argc, argv, NULL);
+}
+
+static int
+append_updates(
+    struct ev_store *s, const struct ev_batch *b, size_t *n, struct rk_err *err)
+{
+	struct rk_buf key;
+	int rc = 0;
+
+	rk_buf_init(&key);
+	for (size_t i = 0; i < b->nup && rc == 0; i++) {
+		const struct ev_update *u = &b->up[i];
+		const char **argv = rk_calloc(2 + 2 * u->n, sizeof(*argv));
+		const char *exp[3] = { "EXPIRE", NULL, s->ttl };
+
+		argv[0] = "HSET";
+		argv[1] = exp[1] = rk_redis_key(s->r, &key, "msg:%s", u->qid);
+		for (size_t j = 0; j < u->n; j++) {
+			argv[2 + 2 * j] = u->kv[j].k;
+			argv[3 + 2 * j] = u->kv[j].v;
+		}
+		rc = append(s, err, 2 + 2 * u->n, argv);
+		if (rc == 0)
+			rc = append(s, err, 3, exp);
+		free(argv);
+		*n += 2;
+	}
+	rk_buf_free(&key);
+	return rc;
+}
+
+static int
+append_batch(
+    struct ev_store *s, const struct ev_batch *b, size_t *n, struct rk_err *err)
+{
+	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
+	const char *set[] = { "SET", s->pos_key, b->pos };
+	int rc = append(s, err, 1, multi);
+
+	*n = 1;
+	for (size_t i = 0; i < b->nev && rc == 0; i++, (*n)++) {
+		const char *argv[] = { "XADD", s->stream_key, "MAXLEN", "~",
+			s->maxlen, "*", RK_EVENT_F_TYPE,
+			rk_event_type_name(b->type[i]), RK_EVENT_F_JSON,
+			b->json[i] };
+
+		rc = append(s, err, sizeof(argv) / sizeof(argv[0]), argv);
+	}
+	if (rc == 0)
+		rc = append_updates(s, b, n, err);
+	if (rc == 0)
+		rc = append(s, err, 3, set);
+	if (rc == 0)
+		rc = append(s, err, 1, exec);
+	*n += 2;
+	return rc;
+}
+
+/* The EXEC reply: an array, every element an answer, none an error. */
+static int
+check_exec(const redisReply *exec, struct rk_err *err)
+{
+	if (exec->type == REDIS_REPLY_ERROR)
+		return rk_err_set(err, "EXEC: %s", exec->str);
+	if (exec->type != REDIS_REPLY_ARRAY)
+		return rk_err_set(err, "EXEC: the transaction was aborted");
+	for (size_t i = 0; i < exec->elements; i++)
+		if (exec->element[i]->type == REDIS_REPLY_ERROR)
+			return rk_err_set(err, "in the transaction: %s",
+			    exec->element[i]->str);
+	return 0;
+}
+
+int
+ev_store_write(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
+{
+	redisReply **reps;
+	size_t n = 0;
+	int rc;
+
+	if (append_batch(s, b, &n, err) != 0) {
+		rk_metric_inc(s->io->redis_errors, RK_LABELS("write"));
+		return -1;
+	}
+	reps = rk_calloc(n, sizeof(*reps));
+	rc = rk_redis_pipeline(s->r, err, n, reps);
+	if (rc == 0) {
+		/* a command refused while queueing shows in its own reply */
+		for (size_t i = 0; i + 1 < n && rc == 0; i++)
+			if (reps[i]->type == REDIS_REPLY_ERROR)
+				rc = rk_err_set(err, "%s", reps[i]->str);
+		if (rc == 0)
+			rc = check_exec(reps[n - 1], err);
+		for (size_t i = 0; i < n; i++)
+			freeReplyObject(reps[i]);
+	}
+	free(reps);
+	if (rc != 0) {
+		rk_metric_inc(s->io->redis_errors, RK_LABELS("write"));
+		return -1;
+	}
+	for (size_t i = 0; i < b->nev; i++)
+		rk_metric_inc(s->io->events_written,
+		    RK_LABELS(rk_event_type_name(b->type[i])));
+	return 0;
+}
+
+/* Trims events older than eventd.streamMaxAge (when set). */
+void
+ev_store_trim(struct ev_store *s)
+{
+	char minid[32];
+	struct timespec ts;
+	struct rk_err err;
+	redisReply *rep;
+
+	if (s->max_age_ms == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(minid, sizeof(minid), "%lld-0",
+	    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	        (long long)s->max_age_ms);
+	{
+		const char *argv[] = { "XTRIM", s->stream_key, "MINID", "~",
+			minid };
+
+		rep = rk_redis_commandv(s->r, &err, 5, argv, NULL);
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
+}

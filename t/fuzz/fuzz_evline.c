@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t/fuzz/fuzz_evline.c: libFuzzer target for relaykit-eventd's line
+ * parser and the tracker behind it.  The input is a log: lines are parsed
+ * with two clocks (BSD timestamps depend on "now"), every piece the parser
+ * returns must lie inside the line, and every line goes through the
+ * tracker, whose events must serialize to JSON that names a known event.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "eventd.h"
+
+#define INPUT_MAX (256 * 1024)
+
+static void
+require(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_evline: %s\n", what);
+		abort();
+	}
+}
+
+static void
+inside(const struct ev_str *s, const char *p, size_t n, const char *what)
+{
+	if (s->p == NULL)
+		return;
+	require(s->p >= p && s->p + s->n <= p + n, what);
+}
+
+static void
+on_event(void *arg, const struct rk_event *ev)
+{
+	char *j = rk_event_json(ev);
+
+	(void)arg;
+	require(j != NULL && strncmp(j, "{\"id\":\"evt_", 11) == 0,
+	    "event JSON starts with its id");
+	require(rk_event_type_parse(rk_event_type_name((int)ev->type)) >= 0,
+	    "known event type");
+	free(j);
+}
+
+static void
+check_line(struct ev_track *t, const char *p, size_t n)
+{
+	struct ev_line l;
+	const struct ev_str *all[] = { &l.host, &l.instance, &l.service,
+		&l.level, &l.qid, &l.to, &l.orig_to, &l.relay, &l.dsn,
+		&l.status, &l.response, &l.tls, &l.from, &l.message_id,
+		&l.sasl_method, &l.code, &l.stage, &l.child };
+
+	ev_line_parse(p, n, 1764479668000LL, &l);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		inside(all[i], p, n, "a piece outside the line");
+	for (size_t i = 0; i < 5; i++)
+		inside(&l.tls_f[i], p, n, "a TLS field outside the line");
+	require(l.qid.n == 0 || ev_is_qid(l.qid.p, l.qid.n), "bad queue id");
+	ev_track_line(t, &l);
+	ev_line_parse(p, n, 0, &l); /* a clock at the epoch: year 1969/70 */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+	struct ev_track *t;
+
+	if (size > INPUT_MAX)
+		return 0;
+	t = ev_track_new(64, on_event, NULL);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = malloc(n ? n : 1);
+
+		/* a copy of exactly n bytes: ASan sees any read past it */
+		memcpy(line, p, n);
+		check_line(t, line, n);
+		free(line);
+		p += n + (nl != NULL);
+	}
+	ev_track_free(t);
+	return 0;
+}
