@@ -410,6 +410,12 @@ status(struct cur *c, struct ev_line *l)
 		c->p++;
 	l->status.p = w;
 	l->status.n = (size_t)(c->p - w);
+	if (lit(c, ", ")) { /* "status=expired, returned to sender" */
+		l->response.p = c->p;
+		l->response.n = (size_t)(c->end - c->p);
+		c->p = c->end;
+		return;
+	}
 	if (!lit(c, " ("))
 		return;
 	l->response.p = c->p;

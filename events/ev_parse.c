@@ -46,12 +46,11 @@ now_ms(void)
 }
 
 static void
-parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats)
+parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int64_t now = now_ms();
 
 	while ((n = getline(&line, &cap, in)) >= 0) {
 		struct ev_line l;
@@ -64,15 +63,17 @@ parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats)
 }
 
 int
-ev_parse_main(int nfiles, char **files, bool with_stats, FILE *out)
+ev_parse_main(int nfiles, char **files, bool with_stats, int64_t now, FILE *out)
 {
 	struct rk_metrics *reg = rk_metrics_new();
 	struct parse_out p = { out, ev_stats_new(reg) };
 	struct ev_track *t = ev_track_new(1000000, print_event, &p);
 	int status = 0;
 
+	if (now <= 0)
+		now = now_ms();
 	if (nfiles == 0)
-		parse_stream(stdin, t, p.stats);
+		parse_stream(stdin, t, p.stats, now);
 	for (int i = 0; i < nfiles; i++) {
 		FILE *in =
 		    strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
@@ -83,7 +84,7 @@ ev_parse_main(int nfiles, char **files, bool with_stats, FILE *out)
 			status = EX_NOINPUT;
 			continue;
 		}
-		parse_stream(in, t, p.stats);
+		parse_stream(in, t, p.stats, now);
 		if (in != stdin)
 			fclose(in);
 	}

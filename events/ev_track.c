@@ -271,6 +271,7 @@ base_event(struct rk_event *ev, enum rk_event_type type,
 	ev->from = m->from;
 	ev->subject = m->subject;
 	ev->size = m->size;
+	ev->nrcpt = m->nrcpt;
 }
 
 static int
@@ -348,7 +349,7 @@ on_expired(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 		any = true;
 		emit(t, &ev);
 	}
-	if (!any) {
+	if (!any && m->nr == 0) { /* no recipient known: say it once */
 		struct rk_event ev;
 
 		base_event(&ev, RK_EVT_EXPIRED, l, m, &s);
@@ -373,7 +374,6 @@ on_queued(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 	m->queued = true;
 	base_event(&ev, RK_EVT_QUEUED, l, m, &s);
 	ev.status = "queued";
-	ev.nrcpt = l->nrcpt;
 	emit(t, &ev);
 }
 

@@ -33,6 +33,7 @@
 struct ev_main {
 	const char *path;
 	bool foreground, check, parse, stats, dry_run, from_start;
+	int64_t now_ms; /* --now: what BSD timestamps are dated against */
 	struct rk_cfg *cfg;
 	struct event_base *base;
 	struct ev_reader *reader;
@@ -45,7 +46,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: " PROG " [-fn] [-c FILE] [--dry-run] [--from-start]\n"
-	    "       " PROG " --parse [--stats] [FILE...]\n"
+	    "       " PROG " --parse [--stats] [--now SECONDS] [FILE...]\n"
 	    "       " PROG " -V | --version | -h | --help\n"
 	    "\n"
 	    "Follows Postfix's log (eventd.logFile) and writes one event per "
@@ -64,10 +65,13 @@ usage(FILE *fp)
 	    "                one JSON event per line, without Redis\n"
 	    "  --stats       with --parse: print the metrics after the "
 	    "events\n"
+	    "  --now SECONDS with --parse: date year-less (BSD) timestamps as "
+	    "if it were\n"
+	    "                this time (default: now), to replay old logs\n"
 	    "  -V            print the version\n");
 }
 
-enum { OPT_PARSE = 256, OPT_STATS, OPT_DRY_RUN, OPT_FROM_START };
+enum { OPT_PARSE = 256, OPT_STATS, OPT_DRY_RUN, OPT_FROM_START, OPT_NOW };
 
 static int
 options(struct ev_main *m, int argc, char **argv)
@@ -79,6 +83,7 @@ options(struct ev_main *m, int argc, char **argv)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "from-start", no_argument, NULL, OPT_FROM_START },
+		{ "now", required_argument, NULL, OPT_NOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -111,6 +116,9 @@ options(struct ev_main *m, int argc, char **argv)
 			break;
 		case OPT_FROM_START:
 			m->from_start = true;
+			break;
+		case OPT_NOW:
+			m->now_ms = strtoll(optarg, NULL, 10) * 1000;
 			break;
 		default:
 			usage(stderr);
@@ -284,7 +292,7 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : EX_USAGE;
 	if (m.parse)
 		return ev_parse_main(
-		    argc - optind, argv + optind, m.stats, stdout);
+		    argc - optind, argv + optind, m.stats, m.now_ms, stdout);
 	if (m.check)
 		return rk_cfg_check_main(m.path, stdout, stderr);
 	rk_log_open(PROG, RK_LOG_STDERR, RK_LOG_INFO);

@@ -272,7 +272,9 @@ void ev_reader_free(struct ev_reader *r);
 
 /* ------------------------------------------------------------ ev_parse */
 
-/* --parse: files (none: standard input) to JSON events on out. */
-int ev_parse_main(int nfiles, char **files, bool with_stats, FILE *out);
+/* --parse: files (none: standard input) to JSON events on out; now_ms
+   dates BSD timestamps (0: the clock). */
+int ev_parse_main(
+    int nfiles, char **files, bool with_stats, int64_t now_ms, FILE *out);
 
 #endif

@@ -56,3 +56,6 @@ FUZZ_REPLAY += t/fuzz/replay_evline
 t_fuzz_replay_evline_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_evline.c $(EV_CORE)
 t_fuzz_replay_evline_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 	-DFUZZ_NAME='"evline"'
+INTEG_TESTS += t/integ/eventd_postfix.t t/integ/eventd_rotate.t \
+	t/integ/eventd_parse.t
+EXTRA_DIST += t/integ/eventd_lib.sh

@@ -443,6 +443,7 @@ struct rk_cfg_metrics {
 struct rk_cfg_milter {
 	struct rk_endpoint listen;
 	uint64_t timeout; /* ms, libmilter's socket timeout */
+	bool metadata;    /* per-message metadata to Redis */
 };
 
 enum rk_cfg_pd_action {

@@ -1142,6 +1142,7 @@ static const struct cfg_field milter_fields[] = {
 	    .def = "unix:/run/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
+	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
 	END
 };
 PLAIN_ST(milter_st, milter_fields);

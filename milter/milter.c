@@ -65,16 +65,19 @@ mlt_state_new(struct rk_cfg *cfg, struct rk_err *err)
 		mlt_state_unref(st);
 		return NULL;
 	}
+	/* the signed names first (h= takes them), then what VERP and the
+	   metadata read */
 	add_name(st, "from");
-	if (cfg->inbound.bounce.enabled) { /* for VERP and the metadata */
-		add_name(st, cfg->inbound.clientIdHeader);
-		add_name(st, "subject");
-		add_name(st, "message-id");
-	}
 	for (size_t i = 0; i < cfg->dkim.nheaders; i++)
 		add_name(st, cfg->dkim.headers[i]);
 	for (size_t i = 0; i < cfg->dkim.noversignHeaders; i++)
 		add_name(st, cfg->dkim.oversignHeaders[i]);
+	st->nsigned = st->nhnames;
+	if (cfg->inbound.bounce.enabled || cfg->milter.metadata) {
+		add_name(st, cfg->inbound.clientIdHeader);
+		add_name(st, "subject");
+		add_name(st, "message-id");
+	}
 	st->refs = 1;
 	return st;
 }

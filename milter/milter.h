@@ -33,8 +33,9 @@
 struct mlt_state {
 	struct rk_cfg *cfg;
 	struct mlt_keys *keys;
-	char **hnames; /* lower-case names worth keeping: signed + From */
-	size_t nhnames;
+	char **hnames;  /* lower-case names worth keeping: signed + From, */
+	size_t nhnames; /* then those VERP and the metadata read */
+	size_t nsigned; /* the first nsigned names are the signed ones */
 	struct rk_sender_rules *senders; /* senderValidation, compiled */
 	_Atomic int refs;
 };

@@ -231,7 +231,7 @@ h_list(const struct mlt_msg *msg, size_t *np)
 	const char **v = NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < msg->st->nhnames; i++) {
+	for (size_t i = 0; i < msg->st->nsigned; i++) {
 		const char *name = msg->st->hnames[i];
 		size_t k = 0;
 		bool over = false;

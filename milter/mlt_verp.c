@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mlt_verp: VERP return paths and per-message metadata (inbound.bounce).
+ * mlt_verp: VERP return paths (inbound.bounce) and per-message metadata
+ * (milter.metadata).
  *
  * At end of message the envelope sender becomes
  * <verpPrefix><token>@<domain> (smfi_chgfrom), the token carrying the
@@ -36,17 +37,25 @@ verp_on(const struct mlt_msg *msg)
 	    msg->st->cfg->inbound.bounce.hmacSecret != NULL;
 }
 
+/* Metadata for relaykit-eventd's events and relaykit-bounce's joins. */
+static bool
+meta_on(const struct mlt_msg *msg)
+{
+	return msg->st->cfg->milter.metadata;
+}
+
 static enum mlt_verdict
 verp_envfrom(struct mlt_msg *msg)
 {
-	return verp_on(msg) ? MLT_CONTINUE : MLT_DONE;
+	return verp_on(msg) || meta_on(msg) ? MLT_CONTINUE : MLT_DONE;
 }
 
-/* The end of message is where smfi_chgfrom is allowed: stay till then. */
+/* The end of message is where smfi_chgfrom is allowed, and where the
+   size is known: stay till then. */
 static enum mlt_verdict
 verp_eoh(struct mlt_msg *msg)
 {
-	return verp_on(msg) ? MLT_CONTINUE : MLT_DONE;
+	return verp_on(msg) || meta_on(msg) ? MLT_CONTINUE : MLT_DONE;
 }
 
 static void
@@ -231,17 +240,23 @@ verp_eom(struct mlt_msg *msg, SMFICTX *ctx)
 	struct rk_verp_encoded e;
 	char q[300];
 
-	if (!verp_on(msg))
+	if (!verp_on(msg) && !meta_on(msg))
 		return MLT_DONE;
 	r = rk_redis_pool_get(msg->srv->redis);
 	if (id == NULL || *id == '\0')
 		id = msg->queue_id;
+	if (!verp_on(msg)) {
+		record(msg, r, id, "");
+		rk_redis_pool_put(msg->srv->redis, r);
+		return MLT_DONE;
+	}
 	if (bounce_domain(msg) == NULL) {
 		rk_log_info("queue_id=%s action=verp_skipped "
 		            "reason=foreign_sender_domain sender=%s",
 		    msg->queue_id, rk_log_quote(q, sizeof(q), msg->sender));
 		rk_metric_inc(msg->srv->m.verp, RK_LABELS("skipped"));
-		record(msg, r, id, "");
+		if (meta_on(msg))
+			record(msg, r, id, "");
 		rk_redis_pool_put(msg->srv->redis, r);
 		return MLT_DONE;
 	}
@@ -262,7 +277,8 @@ verp_eom(struct mlt_msg *msg, SMFICTX *ctx)
 	rk_metric_inc(msg->srv->m.verp, RK_LABELS("rewritten"));
 	rk_log_info("queue_id=%s action=verp client_id=%s return_path=%s",
 	    msg->queue_id, rk_log_quote(q, sizeof(q), id), e.address);
-	record(msg, r, id, e.address);
+	if (meta_on(msg))
+		record(msg, r, id, e.address);
 	rk_redis_pool_put(msg->srv->redis, r);
 	return MLT_DONE;
 }

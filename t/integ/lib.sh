@@ -113,6 +113,18 @@ start_sink() {
 	wait_for "port_open $1" 10
 }
 sink_count() { ls "$SINK"/*.eml 2>/dev/null | wc -l; }
+# start_silent PORT: a server that accepts connections and never answers
+# (an MX that times out).
+start_silent() {
+	$PY -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$1" >/dev/null 2>&1 &
+	track $!
+	wait_for "port_open $1" 10
+}
 
 # pf_start NAME PORT [MAIN.CF LINES...]: a private Postfix instance in
 # $T/pf-NAME (config, queue, log), smtpd on 127.0.0.1:PORT.  Sets PF.

@@ -5,9 +5,10 @@
 Listens on 127.0.0.1:PORT and stands in for the internet: every message is
 stored byte for byte as DIR/N.eml, with its envelope in DIR/N.env
 ("MAIL FROM:<...>" then one "RCPT TO:<...>" line per recipient).  A
-recipient whose local part starts with "defer" gets 451 4.7.1 and one
-starting with "reject" gets 550 5.1.1, so tests can provoke deferrals and
-bounces.  Lines of any length are accepted (up to 1 MiB), as many real
+recipient whose local part starts with "defer" gets 451 4.7.1, one
+starting with "reject" gets 550 5.1.1, and one starting with "grey" gets
+421 4.7.28 (a provider's rate limiting) the first time it is tried and
+250 afterwards, so tests can provoke deferrals, bounces and retries.  Lines of any length are accepted (up to 1 MiB), as many real
 receivers do, so a test sees exactly what the relay sent instead of the
 sink refusing lines over 1000 octets.  Runs until killed.
 """
@@ -25,6 +26,7 @@ class Handler:
     def __init__(self, outdir):
         self.outdir = outdir
         self.count = 0
+        self.tried = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -32,6 +34,9 @@ class Handler:
             return "451 4.7.1 Try again later (test sink)"
         if local.startswith("reject"):
             return "550 5.1.1 No such user (test sink)"
+        if local.startswith("grey") and address.lower() not in self.tried:
+            self.tried.add(address.lower())
+            return "421 4.7.28 Rate limited, try again later (test sink)"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
