@@ -169,42 +169,49 @@ month_of(const char *p)
 /*
  * Local time to UTC for a BSD timestamp.  The zone is the process's
  * (TZ), as it was the syslog daemon's; the year is now's, or the one
- * before when the date would be more than a day ahead.
+ * before when the date would be more than a day ahead.  mktime(3) is
+ * slow (it locks and reads the zone), and a log's lines mostly share
+ * their hour: clk keeps now's date and the last local hour's start.
  */
 static int64_t
-bsd_to_utc(int mo, int d, int h, int mi, int s, int64_t now_ms)
+bsd_to_utc(
+    int mo, int d, int h, int mi, int s, int64_t now_ms, struct ev_clock *clk)
 {
-	time_t now = (time_t)(now_ms / 1000);
-	struct tm tm, nowtm;
-	time_t t;
+	int64_t key;
+	int year;
 
-	localtime_r(&now, &nowtm);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = nowtm.tm_year;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t > now + 86400) {
+	if (clk->now_s != now_ms / 1000 || clk->year == 0) {
+		time_t now = (time_t)(now_ms / 1000);
+		struct tm nt;
+
+		localtime_r(&now, &nt);
+		clk->now_s = now_ms / 1000;
+		clk->year = nt.tm_year + 1900;
+		clk->mon = nt.tm_mon + 1;
+		clk->day = nt.tm_mday;
+	}
+	year = clk->year;
+	if (mo > clk->mon || (mo == clk->mon && d > clk->day + 1))
+		year--;
+	key = (((int64_t)year * 100 + mo) * 100 + d) * 100 + h;
+	if (key != clk->key) {
+		struct tm tm;
+
 		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = nowtm.tm_year - 1;
+		tm.tm_year = year - 1900;
 		tm.tm_mon = mo - 1;
 		tm.tm_mday = d;
 		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = s;
 		tm.tm_isdst = -1;
-		t = mktime(&tm);
+		clk->hour_utc = (int64_t)mktime(&tm);
+		clk->key = key;
 	}
-	return (int64_t)t * 1000;
+	return (clk->hour_utc + mi * 60 + s) * 1000;
 }
 
 /* "Nov 30 05:14:28" or "Nov  3 05:14:28" (optionally .frac). */
 static int
-time_bsd(struct cur *c, int64_t now_ms, int64_t *ms)
+time_bsd(struct cur *c, int64_t now_ms, struct ev_clock *clk, int64_t *ms)
 {
 	int mo, d, h, mi, s, frac = 0, fd = 0;
 
@@ -228,7 +235,7 @@ time_bsd(struct cur *c, int64_t now_ms, int64_t *ms)
 				frac = frac * 10 + (*c->p - '0');
 	for (; fd > 0 && fd < 3; fd++)
 		frac *= 10;
-	*ms = bsd_to_utc(mo, d, h, mi, s, now_ms) + frac;
+	*ms = bsd_to_utc(mo, d, h, mi, s, now_ms, clk) + frac;
 	return 0;
 }
 
@@ -304,7 +311,7 @@ tag(struct cur *c, struct ev_line *l)
 }
 
 static int
-head(struct cur *c, int64_t now_ms, struct ev_line *l)
+head(struct cur *c, int64_t now_ms, struct ev_clock *clk, struct ev_line *l)
 {
 	if (lit(c, "<")) { /* a raw syslog priority */
 		while (!at_end(c) && is_digit(*c->p))
@@ -315,7 +322,7 @@ head(struct cur *c, int64_t now_ms, struct ev_line *l)
 	if (c->end - c->p >= 5 && is_digit(c->p[0]) && c->p[4] == '-') {
 		if (time_rfc3339(c, &l->time_ms) != 0)
 			return -1;
-	} else if (time_bsd(c, now_ms, &l->time_ms) != 0) {
+	} else if (time_bsd(c, now_ms, clk, &l->time_ms) != 0) {
 		return -1;
 	}
 	if (!lit(c, " "))
@@ -375,13 +382,13 @@ angle(struct cur *c, struct ev_str *out)
 
 	if (!lit(c, "<"))
 		return -1;
-	out->p = c->p;
 	for (q = c->p; q < c->end; q++)
 		if (*q == '>' &&
 		    (q + 1 == c->end || q[1] == ',' || q[1] == ' '))
 			break;
 	if (q >= c->end)
-		return -1;
+		return -1; /* out is left as it was */
+	out->p = c->p;
 	out->n = (size_t)(q - c->p);
 	c->p = q + 1;
 	return 0;
@@ -624,9 +631,11 @@ level(struct cur *c, struct ev_line *l)
 }
 
 int
-ev_line_parse(const char *buf, size_t len, int64_t now_ms, struct ev_line *l)
+ev_line_parse(const char *buf, size_t len, int64_t now_ms, struct ev_clock *clk,
+    struct ev_line *l)
 {
 	struct cur c = { buf, buf + (len > EV_LINE_MAX ? EV_LINE_MAX : len) };
+	struct ev_clock own = { 0 };
 	const char *q;
 
 	memset(l, 0, sizeof(*l));
@@ -635,7 +644,7 @@ ev_line_parse(const char *buf, size_t len, int64_t now_ms, struct ev_line *l)
 		l->delays_ms[i] = -1;
 	while (c.end > c.p && (c.end[-1] == '\r' || c.end[-1] == '\n'))
 		c.end--;
-	if (head(&c, now_ms, l) != 0) {
+	if (head(&c, now_ms, clk ? clk : &own, l) != 0) {
 		memset(&l->service, 0, sizeof(l->service));
 		l->kind = EV_L_UNSUPPORTED;
 		return -1;

@@ -48,6 +48,7 @@ now_ms(void)
 static void
 parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 {
+	struct ev_clock clk = { 0 };
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -55,7 +56,7 @@ parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 	while ((n = getline(&line, &cap, in)) >= 0) {
 		struct ev_line l;
 
-		ev_line_parse(line, (size_t)n, now, &l);
+		ev_line_parse(line, (size_t)n, now, &clk, &l);
 		ev_stats_line(stats, &l);
 		ev_track_line(t, &l);
 	}

@@ -43,6 +43,7 @@ struct ev_reader {
 	size_t nlines, caplines;
 	struct ev_line *lines;
 	char (*want)[24];
+	struct ev_clock clock;
 	struct rk_ratelimit fail_log;
 	uint64_t next_trim;
 	bool failed; /* the last write failed: say when it works again */
@@ -327,7 +328,7 @@ process(struct ev_reader *r)
 	for (size_t i = 0; i < r->nlines; i++) {
 		const char *l = r->raw.data + r->off[i];
 
-		ev_line_parse(l, strlen(l), now, &r->lines[i]);
+		ev_line_parse(l, strlen(l), now, &r->clock, &r->lines[i]);
 		ev_stats_line(r->o.stats, &r->lines[i]);
 	}
 	nw = r->store ? wanted(r) : 0;

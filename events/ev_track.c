@@ -29,10 +29,9 @@
 
 #include "eventd.h"
 
-#define NBUCKETS 65536
-
 struct ev_track {
 	struct ev_msg **tab;
+	size_t nbuckets; /* a power of two */
 	struct ev_msg *oldest,
 	    *newest;           /* age list: least recently used first */
 	struct ev_msg **dirty; /* changed since the last flush */
@@ -42,14 +41,14 @@ struct ev_track {
 	void *arg;
 };
 
-static unsigned
-hash(const char *s)
+static size_t
+hash(const struct ev_track *t, const char *s)
 {
 	unsigned h = 2166136261u;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % NBUCKETS;
+	return h & (t->nbuckets - 1);
 }
 
 struct ev_track *
@@ -57,8 +56,11 @@ ev_track_new(size_t max_msgs, ev_emit_fn *emit, void *arg)
 {
 	struct ev_track *t = rk_calloc(1, sizeof(*t));
 
-	t->tab = rk_calloc(NBUCKETS, sizeof(*t->tab));
 	t->max = max_msgs ? max_msgs : 1;
+	for (t->nbuckets = 64;
+	     t->nbuckets < t->max && t->nbuckets < (1u << 20);)
+		t->nbuckets *= 2;
+	t->tab = rk_calloc(t->nbuckets, sizeof(*t->tab));
 	t->emit = emit;
 	t->arg = arg;
 	return t;
@@ -80,7 +82,7 @@ msg_free(struct ev_msg *m)
 static void
 unlink_msg(struct ev_track *t, struct ev_msg *m)
 {
-	struct ev_msg **pp = &t->tab[hash(m->qid)];
+	struct ev_msg **pp = &t->tab[hash(t, m->qid)];
 
 	while (*pp != m)
 		pp = &(*pp)->hnext;
@@ -121,7 +123,7 @@ ev_track_count(const struct ev_track *t)
 static struct ev_msg *
 find(const struct ev_track *t, const char *qid)
 {
-	for (struct ev_msg *m = t->tab[hash(qid)]; m; m = m->hnext)
+	for (struct ev_msg *m = t->tab[hash(t, qid)]; m; m = m->hnext)
 		if (strcmp(m->qid, qid) == 0)
 			return m;
 	return NULL;
@@ -148,14 +150,14 @@ static struct ev_msg *
 get(struct ev_track *t, const char *qid)
 {
 	struct ev_msg *m = find(t, qid);
-	unsigned h;
+	size_t h;
 
 	if (m != NULL)
 		return m;
 	m = rk_calloc(1, sizeof(*m));
 	snprintf(m->qid, sizeof(m->qid), "%s", qid);
 	m->size = m->nrcpt = -1;
-	h = hash(qid);
+	h = hash(t, qid);
 	m->hnext = t->tab[h];
 	t->tab[h] = m;
 	m->prev = t->newest;

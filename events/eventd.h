@@ -83,16 +83,26 @@ struct ev_line {
 	struct ev_str child;
 };
 
+/* What dating BSD timestamps costs once per hour of log, not per line:
+   zero it before first use; one per thread. */
+struct ev_clock {
+	int64_t now_s;
+	int year, mon, day; /* now's local date */
+	int64_t key;        /* the cached local hour, yyyymmddhh */
+	int64_t hour_utc;   /* its start, seconds since the epoch */
+};
+
 /*
  * Parses one log line (without its newline; need not be NUL-terminated)
  * into out, whose strings point into buf.  now_ms dates BSD timestamps,
  * which carry no year (a date more than a day ahead is last year's) and
- * no zone (local time).  Returns 0, or -1 when the line has no syslog
- * shape at all (then out->kind is EV_L_UNSUPPORTED with no service).
- * Pure: no I/O, no allocation; thread-safe.
+ * no zone (local time); clk (NULL: none) caches that work.  Returns 0,
+ * or -1 when the line has no syslog shape at all (then out->kind is
+ * EV_L_UNSUPPORTED with no service).  No I/O, no allocation; thread-safe
+ * with a clock per thread.
  */
-int ev_line_parse(
-    const char *buf, size_t len, int64_t now_ms, struct ev_line *out);
+int ev_line_parse(const char *buf, size_t len, int64_t now_ms,
+    struct ev_clock *clk, struct ev_line *out);
 
 /* "QID" of a line: 5 to 20 letters and digits (short and long ids). */
 bool ev_is_qid(const char *p, size_t n);

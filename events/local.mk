@@ -23,6 +23,7 @@ BN_PARSER = events/bn_parse.c events/bn_dsn.c events/bn_text.c \
 	events/bn_arf.c events/bn_reason.c events/bn_json.c events/bn_out.c
 FUZZ_NAMES += bounce
 t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER)
+t/fuzz/fuzz_bounce: $(BN_PARSER:%=$(top_srcdir)/%) $(top_srcdir)/events/bn.h
 t/fuzz/fuzz_bounce: FUZZ_CFLAGS += -I$(top_srcdir)/events -I$(top_srcdir)/t
 FUZZ_REPLAY += t/fuzz/replay_bounce
 t_fuzz_replay_bounce_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_bounce.c \
@@ -59,3 +60,6 @@ t_fuzz_replay_evline_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 INTEG_TESTS += t/integ/eventd_postfix.t t/integ/eventd_rotate.t \
 	t/integ/eventd_parse.t
 EXTRA_DIST += t/integ/eventd_lib.sh
+t/fuzz/fuzz_evline: $(top_srcdir)/events/ev_line.c \
+	$(top_srcdir)/events/ev_track.c $(top_srcdir)/events/ev_stats.c \
+	$(top_srcdir)/events/eventd.h

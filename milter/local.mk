@@ -22,6 +22,7 @@ EXTRA_DIST += t/integ/milter_lib.sh t/integ/milter_msgs.py \
 # Fuzzing: canonicalization and From parsing (t/fuzz/fuzz_dkim.c).
 FUZZ_NAMES += dkim
 t/fuzz/fuzz_dkim: FUZZ_EXTRA = milter/mlt_dkim.c
+t/fuzz/fuzz_dkim: $(top_srcdir)/milter/mlt_dkim.c $(top_srcdir)/milter/mlt_dkim.h
 FUZZ_REPLAY += t/fuzz/replay_dkim
 t_fuzz_replay_dkim_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dkim.c \
 	milter/mlt_dkim.c

@@ -47,28 +47,34 @@ on_event(void *arg, const struct rk_event *ev)
 }
 
 static void
-check_line(struct ev_track *t, const char *p, size_t n)
+check_line(struct ev_track *t, struct ev_clock *clk, const char *p, size_t n)
 {
 	struct ev_line l;
-	const struct ev_str *all[] = { &l.host, &l.instance, &l.service,
+	const struct ev_str *all[18] = { &l.host, &l.instance, &l.service,
 		&l.level, &l.qid, &l.to, &l.orig_to, &l.relay, &l.dsn,
 		&l.status, &l.response, &l.tls, &l.from, &l.message_id,
 		&l.sasl_method, &l.code, &l.stage, &l.child };
 
-	ev_line_parse(p, n, 1764479668000LL, &l);
+	ev_line_parse(p, n, 1764479668000LL, clk, &l);
+	static const char *const names[] = { "host", "instance", "service",
+		"level", "qid", "to", "orig_to", "relay", "dsn", "status",
+		"response", "tls", "from", "message_id", "sasl_method", "code",
+		"stage", "child" };
+
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		inside(all[i], p, n, "a piece outside the line");
+		inside(all[i], p, n, names[i]);
 	for (size_t i = 0; i < 5; i++)
 		inside(&l.tls_f[i], p, n, "a TLS field outside the line");
 	require(l.qid.n == 0 || ev_is_qid(l.qid.p, l.qid.n), "bad queue id");
 	ev_track_line(t, &l);
-	ev_line_parse(p, n, 0, &l); /* a clock at the epoch: year 1969/70 */
+	ev_line_parse(p, n, 0, NULL, &l); /* at the epoch: year 1969/70 */
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size;
+	struct ev_clock clk = { 0 };
 	struct ev_track *t;
 
 	if (size > INPUT_MAX)
@@ -81,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* a copy of exactly n bytes: ASan sees any read past it */
 		memcpy(line, p, n);
-		check_line(t, line, n);
+		check_line(t, &clk, line, n);
 		free(line);
 		p += n + (nl != NULL);
 	}

@@ -31,7 +31,7 @@ str(struct ev_str s)
 static void
 parse(const char *line, struct ev_line *l)
 {
-	ev_line_parse(line, strlen(line), NOW, l);
+	ev_line_parse(line, strlen(line), NOW, NULL, l);
 }
 
 static void
@@ -340,7 +340,8 @@ test_tracker(void)
 	        strstr(g.json[4], "\"recipient\":\"a@x.org\"") &&
 	        strstr(g.json[4], "\"attempt\":2"),
 	    "the expired recipient, with its attempts");
-	ok(strncmp(g.json[1], g.json[3], 44) != 0, "ids differ between attempts");
+	ok(strncmp(g.json[1], g.json[3], 44) != 0,
+	    "ids differ between attempts");
 	free_got(&g);
 	feed(t, LINE("qmgr[2]: ABCDEF1234: removed"));
 	is_int((long long)ev_track_count(t), 1,
