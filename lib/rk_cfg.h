@@ -478,6 +478,7 @@ struct rk_cfg_eventd {
 	uint64_t streamMaxAge; /* ms; 0 = no age limit */
 	uint64_t pollInterval; /* ms */
 	int64_t maxMessages;   /* message states kept in memory */
+	bool configurePostfix; /* relaykit-postconf sets maillog_file */
 };
 
 enum rk_cfg_tls_level {

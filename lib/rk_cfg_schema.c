@@ -1182,6 +1182,7 @@ static const struct cfg_field eventd_fields[] = {
 	    MS, .min = 10, .max = 60000),
 	FLD(struct rk_cfg_eventd, maxMessages, CT_INT, .def = "100000",
 	    .min = 100, .max = 100000000),
+	FLD(struct rk_cfg_eventd, configurePostfix, CT_BOOL, .def = "false"),
 	END
 };
 PLAIN_ST(eventd_st, eventd_fields);

@@ -546,6 +546,18 @@ out:
 	return rc;
 }
 
+/* Postfix's own log file, for relaykit-eventd (postlogd writes it). */
+static void
+want_maillog(struct pc_ctx *ctx, struct pc_list *w)
+{
+	const struct rk_cfg_eventd *e = &ctx->cfg->eventd;
+
+	if (!e->configurePostfix)
+		return;
+	want(w, "maillog_file", "%s",
+	    strcmp(e->logFile, "-") == 0 ? "/dev/stdout" : e->logFile);
+}
+
 int
 pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
@@ -575,6 +587,7 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	want(w, "smtpd_recipient_restrictions", "%s%s" RELAY_RESTRICTIONS,
 	    policy.len ? policy.data : "", policy.len ? ", " : "");
 	want_listeners(ctx, w);
+	want_maillog(ctx, w);
 	if (want_inbound(ctx, w, err) != 0)
 		goto out;
 	rc = 0;

@@ -157,6 +157,13 @@ is "$rc" 0 "a loopback PROXY listener and a /8 are accepted"
 postconf -c "$D" -MX 127.0.0.1:2527/inet
 is "$(snap)" "$before" "refused runs changed nothing"
 
+# eventd.configurePostfix: Postfix's own log file for relaykit-eventd
+printf 'eventd: {logFile: %s/mail.log, configurePostfix: true}\ndkim: {enabled: false}\n' "$T" >"$T/log.yaml"
+"$PC" -c "$T/log.yaml" -C "$D" >/dev/null 2>&1
+is "$(postconf -c "$D" -h maillog_file)" "$T/mail.log" "eventd.configurePostfix: maillog_file = eventd.logFile"
+"$PC" -c "$T/log.yaml" -C "$D" --remove >/dev/null 2>&1
+is "$(snap)" "$before" "and --remove puts it back"
+
 # refused: the whole internet trusted, and an unreadable TLS key
 printf 'mail:\n  trustedNetworks: ["0.0.0.0/0"]\n' >"$T/wide.yaml"
 out=$("$PC" -c "$T/wide.yaml" -C "$D" 2>&1); rc=$?
