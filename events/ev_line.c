@@ -246,20 +246,30 @@ time_bsd(struct cur *c, int64_t now_ms, struct ev_clock *clk, int64_t *ms)
  * (enable_long_queue_ids) use digits and consonants of both cases, with
  * 'z' between time and inode.  Neither has a vowel, so "NOQUEUE" is none.
  */
+static bool
+is_long_qid_char(char c)
+{
+	if (is_digit(c))
+		return true;
+	if (c >= 'a' && c <= 'z')
+		return strchr("aeiou", c) == NULL;
+	if (c >= 'A' && c <= 'Z')
+		return strchr("AEIOU", c) == NULL;
+	return false;
+}
+
 bool
 ev_is_qid(const char *p, size_t n)
 {
-	static const char long_alpha[] = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
-	                                 "bcdfghjklmnpqrstvwxyz";
 	bool hex = true, lng = true;
 
 	if (n < 5 || n > 20)
 		return false;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && (hex || lng); i++) {
 		char c = p[i];
 
-		hex &= is_digit(c) || (c >= 'A' && c <= 'F');
-		lng &= c != '\0' && strchr(long_alpha, c) != NULL;
+		hex = hex && (is_digit(c) || (c >= 'A' && c <= 'F'));
+		lng = lng && (hex || is_long_qid_char(c));
 	}
 	return hex || lng;
 }

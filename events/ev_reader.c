@@ -87,13 +87,15 @@ nap(struct ev_reader *r, uint64_t ms)
 void
 ev_batch_add_event(struct ev_batch *b, const struct rk_event *ev)
 {
-	if (b->nev == b->capev) {
+	if (b->nev + 1 >= b->capev) {
 		b->capev = b->capev ? b->capev * 2 : 256;
-		b->json = rk_reallocarray(b->json, b->capev, sizeof(*b->json));
+		b->joff = rk_reallocarray(b->joff, b->capev, sizeof(*b->joff));
 		b->type = rk_reallocarray(b->type, b->capev, sizeof(*b->type));
 	}
-	b->json[b->nev] = rk_event_json(ev);
+	b->joff[b->nev] = b->json.len;
+	rk_event_json_buf(ev, &b->json);
 	b->type[b->nev++] = (int)ev->type;
+	b->joff[b->nev] = b->json.len;
 }
 
 static void
@@ -152,8 +154,7 @@ ev_batch_add_state(struct ev_batch *b, const struct ev_msg *m)
 void
 ev_batch_clear(struct ev_batch *b)
 {
-	for (size_t i = 0; i < b->nev; i++)
-		free(b->json[i]);
+	rk_buf_reset(&b->json);
 	for (size_t i = 0; i < b->nup; i++) {
 		for (size_t j = 0; j < b->up[i].n; j++) {
 			free(b->up[i].kv[j].k);
@@ -220,7 +221,8 @@ ev_reader_free(struct ev_reader *r)
 	ev_track_free(r->t);
 	ev_store_free(r->store);
 	ev_batch_clear(&r->b);
-	free(r->b.json);
+	rk_buf_free(&r->b.json);
+	free(r->b.joff);
 	free(r->b.type);
 	free(r->b.up);
 	rk_buf_free(&r->raw);
@@ -309,10 +311,12 @@ wanted(struct ev_reader *r)
 	return n;
 }
 
+/* A message Postfix has removed needs no state kept: it is done. */
 static void
 flush_state(void *arg, const struct ev_msg *m)
 {
-	ev_batch_add_state(arg, m);
+	if (!m->removed)
+		ev_batch_add_state(arg, m);
 }
 
 /* One batch, from parsed lines to a stored transaction. */

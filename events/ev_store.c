@@ -195,9 +195,13 @@ append_batch(
 		const char *argv[] = { "XADD", s->stream_key, "MAXLEN", "~",
 			s->maxlen, "*", RK_EVENT_F_TYPE,
 			rk_event_type_name(b->type[i]), RK_EVENT_F_JSON,
-			b->json[i] };
+			b->json.data + b->joff[i] };
+		size_t len[10];
 
-		rc = append(s, err, sizeof(argv) / sizeof(argv[0]), argv);
+		for (size_t k = 0; k < 9; k++)
+			len[k] = strlen(argv[k]);
+		len[9] = b->joff[i + 1] - b->joff[i];
+		rc = rk_redis_append(s->r, err, 10, argv, len);
 	}
 	if (rc == 0)
 		rc = append_updates(s, b, n, err);

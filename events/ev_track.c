@@ -231,6 +231,8 @@ struct scratch {
 	size_t used;
 };
 
+/* s->used must be set first; the buffer itself is never cleared (it is
+   big, and only its used part is read). */
 static const char *
 sc(struct scratch *s, struct ev_str v)
 {
@@ -299,11 +301,12 @@ delivery_type(const struct ev_str *status)
 static void
 on_delivery(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 {
-	struct scratch s = { .used = 0 };
+	struct scratch s;
 	struct rk_event ev;
 	struct ev_rcpt *r;
 	int type = delivery_type(&l->status);
 
+	s.used = 0;
 	if (type < 0)
 		return;
 	base_event(&ev, (enum rk_event_type)type, l, m, &s);
@@ -330,9 +333,10 @@ on_delivery(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 static void
 on_expired(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 {
-	struct scratch s = { .used = 0 };
+	struct scratch s;
 	bool any = false;
 
+	s.used = 0;
 	set_str(&m->from, l->from.p, l->from.n);
 	for (size_t i = 0; i < m->nr; i++) {
 		struct rk_event ev;
@@ -364,9 +368,10 @@ on_expired(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 static void
 on_queued(struct ev_track *t, const struct ev_line *l, struct ev_msg *m)
 {
-	struct scratch s = { .used = 0 };
+	struct scratch s;
 	struct rk_event ev;
 
+	s.used = 0;
 	set_str(&m->from, l->from.p, l->from.n);
 	m->size = l->size;
 	m->nrcpt = l->nrcpt;

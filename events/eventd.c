@@ -235,7 +235,7 @@ run(struct ev_main *m)
 	struct ev_reader_opts ro = { m->cfg, m->name, m->dry_run, m->from_start,
 		stats };
 	struct event *ev[4];
-	struct timeval tick = { 0, 250000 };
+	struct timeval tick = { 0, 50000 };
 	struct rk_err err;
 	pthread_t th;
 	int status = 0;

@@ -230,8 +230,9 @@ struct ev_update {
 };
 /* What one batch of lines writes: events, states, the position after. */
 struct ev_batch {
-	char **json; /* owned */
-	int *type;   /* enum rk_event_type */
+	struct rk_buf json; /* the events' JSON, one after the other */
+	size_t *joff;       /* event i is json.data[joff[i] .. joff[i+1]) */
+	int *type;          /* enum rk_event_type */
 	size_t nev, capev;
 	struct ev_update *up;
 	size_t nup, capup;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rk_event: builds the JSON of one event with jansson (a maintained JSON
- * library: correct escaping and UTF-8 handling we should not write
- * ourselves).  Pure functions; thread-safe.
+ * rk_event: writes the JSON of one event.  Writing, not parsing: a fixed
+ * shape, strings escaped per RFC 8259 by one function (put_str); the unit
+ * test and fuzz_evline read every output back with jansson and compare.
+ * Building a jansson object per event cost eventd most of its time (an
+ * allocation per field), so the writer appends to a caller's buffer.
+ * Pure functions; thread-safe.
  */
 #include "config.h"
 
@@ -11,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "rk_event.h"
@@ -115,116 +117,175 @@ utf8_len(const unsigned char *p)
 	return n;
 }
 
-/*
- * A JSON string for s, or null.  A log line or a bounce may carry any
- * bytes; jansson wants UTF-8, so invalid bytes become U+FFFD.
- */
-static json_t *
-jstr(const char *s)
+/* A control character: its short escape, else \u00XX. */
+static void
+put_control(struct rk_buf *b, unsigned char c)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	struct rk_buf b;
-	json_t *j;
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+	char s = c == '\n' ? 'n'
+	    : c == '\r'    ? 'r'
+	    : c == '\t'    ? 't'
+	    : c == '\b'    ? 'b'
+	    : c == '\f'    ? 'f'
+	                   : 0;
 
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	rk_buf_init(&b);
-	while (*p != '\0') {
-		size_t n = utf8_len(p);
-
-		if (n == 0) {
-			rk_buf_puts(&b, "\xef\xbf\xbd");
-			p++;
-		} else {
-			rk_buf_append(&b, p, n);
-			p += n;
-		}
+	if (s != 0) {
+		e[1] = s;
+		rk_buf_append(b, e, 2);
+	} else {
+		rk_buf_append(b, e, 6);
 	}
-	j = json_string(b.data ? b.data : "");
-	rk_buf_free(&b);
-	return j != NULL ? j : json_string("");
 }
 
-static json_t *
-jint(int64_t v)
+/*
+ * A JSON string (RFC 8259) for s, or null: '"' and '\\' escaped, control
+ * characters as \n, \t... or \u00XX, valid UTF-8 as is, any other byte
+ * (a log line or a bounce may carry anything) as U+FFFD.  Plain runs are
+ * copied in bulk.
+ */
+static void
+put_str(struct rk_buf *b, const char *s)
 {
-	return v < 0 ? json_null() : json_integer((json_int_t)v);
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		rk_buf_append(b, "null", 4);
+		return;
+	}
+	rk_buf_putc(b, '"');
+	while (*p != '\0') {
+		const unsigned char *q = p;
+		size_t n;
+
+		while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+			q++;
+		rk_buf_append(b, p, (size_t)(q - p));
+		p = q;
+		if (*p == '\0')
+			break;
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p++ };
+
+			rk_buf_append(b, e, 2);
+		} else if (*p < 0x20) {
+			put_control(b, *p++);
+		} else if ((n = utf8_len(p)) > 0) {
+			rk_buf_append(b, p, n);
+			p += n;
+		} else {
+			rk_buf_append(b, "\xef\xbf\xbd", 3);
+			p++;
+		}
+	}
+	rk_buf_putc(b, '"');
 }
 
 static void
-put(json_t *o, const char *key, json_t *v)
+put_int(struct rk_buf *b, int64_t v)
 {
-	if (v == NULL || json_object_set_new(o, key, v) != 0)
-		rk_panic("json: cannot set %s", key);
+	if (v < 0)
+		rk_buf_append(b, "null", 4);
+	else
+		rk_buf_printf(b, "%lld", (long long)v);
 }
 
-static json_t *
-report_json(const struct rk_event_report *r)
+/* ,"key": */
+static void
+key(struct rk_buf *b, const char *k)
 {
-	json_t *o = json_object();
-
-	put(o, "reason", jstr(r->reason));
-	put(o, "hard", r->hard < 0 ? json_null() : json_boolean(r->hard));
-	put(o, "action", jstr(r->action));
-	put(o, "remote_mta", jstr(r->remote_mta));
-	put(o, "diagnostic", jstr(r->diagnostic));
-	put(o, "feedback_type", jstr(r->feedback_type));
-	put(o, "user_agent", jstr(r->user_agent));
-	put(o, "verp", jstr(r->verp));
-	put(o, "reporter", jstr(r->reporter));
-	return o;
+	rk_buf_printf(b, ",\"%s\":", k);
 }
 
-static json_t *
-delays_json(const struct rk_event *ev)
+static void
+put_report(struct rk_buf *b, const struct rk_event_report *r)
 {
-	json_t *o = json_object();
+	rk_buf_puts(b, "{\"reason\":");
+	put_str(b, r->reason);
+	key(b, "hard");
+	rk_buf_puts(b, r->hard < 0 ? "null" : r->hard ? "true" : "false");
+	key(b, "action");
+	put_str(b, r->action);
+	key(b, "remote_mta");
+	put_str(b, r->remote_mta);
+	key(b, "diagnostic");
+	put_str(b, r->diagnostic);
+	key(b, "feedback_type");
+	put_str(b, r->feedback_type);
+	key(b, "user_agent");
+	put_str(b, r->user_agent);
+	key(b, "verp");
+	put_str(b, r->verp);
+	key(b, "reporter");
+	put_str(b, r->reporter);
+	rk_buf_putc(b, '}');
+}
 
-	for (size_t i = 0; i < RK_STAGE_N; i++)
-		put(o, stage_names[i], jint(ev->delays_ms[i]));
-	return o;
+static void
+put_delays(struct rk_buf *b, const struct rk_event *ev)
+{
+	for (size_t i = 0; i < RK_STAGE_N; i++) {
+		rk_buf_printf(b, "%c\"%s\":", i ? ',' : '{', stage_names[i]);
+		put_int(b, ev->delays_ms[i]);
+	}
+	rk_buf_putc(b, '}');
+}
+
+void
+rk_event_json_buf(const struct rk_event *ev, struct rk_buf *b)
+{
+	char ts[RK_EVENT_TIME_LEN];
+	const struct {
+		const char *key, *val;
+	} strs[] = { { "host", ev->host }, { "source", ev->source },
+		{ "queue_id", ev->queue_id }, { "message_id", ev->message_id },
+		{ "client_id", ev->client_id }, { "from", ev->from } },
+	  more[] = { { "recipient", ev->to }, { "orig_to", ev->orig_to },
+		  { "subject", ev->subject }, { "relay", ev->relay },
+		  { "dsn", ev->dsn }, { "status", ev->status },
+		  { "response", ev->response }, { "tls", ev->tls } };
+
+	rk_buf_puts(b, "{\"id\":");
+	put_str(b, ev->id);
+	rk_buf_printf(b, ",\"event\":\"%s\",\"timestamp\":\"%s\"",
+	    rk_event_type_name((int)ev->type), rk_event_time(ev->time_ms, ts));
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		key(b, strs[i].key);
+		put_str(b, strs[i].val);
+	}
+	key(b, "to");
+	rk_buf_putc(b, '[');
+	if (ev->to != NULL)
+		put_str(b, ev->to);
+	rk_buf_putc(b, ']');
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		key(b, more[i].key);
+		put_str(b, more[i].val);
+	}
+	key(b, "delay");
+	put_int(b, ev->delay_ms);
+	key(b, "delays");
+	put_delays(b, ev);
+	key(b, "attempt");
+	put_int(b, ev->attempt);
+	key(b, "size");
+	put_int(b, ev->size);
+	key(b, "nrcpt");
+	put_int(b, ev->nrcpt);
+	key(b, "report");
+	if (ev->report != NULL)
+		put_report(b, ev->report);
+	else
+		rk_buf_append(b, "null", 4);
+	rk_buf_putc(b, '}');
 }
 
 char *
 rk_event_json(const struct rk_event *ev)
 {
-	char ts[RK_EVENT_TIME_LEN];
-	json_t *o = json_object(), *to = json_array();
-	char *s;
+	struct rk_buf b;
 
-	if (o == NULL || to == NULL)
-		rk_panic("json: out of memory");
-	if (ev->to != NULL)
-		json_array_append_new(to, jstr(ev->to));
-	put(o, "id", jstr(ev->id));
-	put(o, "event", json_string(rk_event_type_name((int)ev->type)));
-	put(o, "timestamp", json_string(rk_event_time(ev->time_ms, ts)));
-	put(o, "host", jstr(ev->host));
-	put(o, "source", jstr(ev->source));
-	put(o, "queue_id", jstr(ev->queue_id));
-	put(o, "message_id", jstr(ev->message_id));
-	put(o, "client_id", jstr(ev->client_id));
-	put(o, "from", jstr(ev->from));
-	put(o, "to", to);
-	put(o, "recipient", jstr(ev->to));
-	put(o, "orig_to", jstr(ev->orig_to));
-	put(o, "subject", jstr(ev->subject));
-	put(o, "relay", jstr(ev->relay));
-	put(o, "dsn", jstr(ev->dsn));
-	put(o, "status", jstr(ev->status));
-	put(o, "response", jstr(ev->response));
-	put(o, "tls", jstr(ev->tls));
-	put(o, "delay", jint(ev->delay_ms));
-	put(o, "delays", delays_json(ev));
-	put(o, "attempt", jint(ev->attempt));
-	put(o, "size", jint(ev->size));
-	put(o, "nrcpt", jint(ev->nrcpt));
-	put(o, "report", ev->report ? report_json(ev->report) : json_null());
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (s == NULL)
-		rk_panic("json: cannot encode event");
-	return s;
+	rk_buf_init(&b);
+	rk_event_json_buf(ev, &b);
+	return rk_buf_steal(&b);
 }

@@ -101,6 +101,8 @@ int rk_event_type_parse(const char *name);
  * dropping the event.  Caller frees with free(3).
  */
 char *rk_event_json(const struct rk_event *ev);
+/* The same, appended to out (no newline). */
+void rk_event_json_buf(const struct rk_event *ev, struct rk_buf *out);
 
 /*
  * A stable id for an event: "evt_" and 32 hex digits of SHA-256 over the

@@ -4,12 +4,15 @@
  * parser and the tracker behind it.  The input is a log: lines are parsed
  * with two clocks (BSD timestamps depend on "now"), every piece the parser
  * returns must lie inside the line, and every line goes through the
- * tracker, whose events must serialize to JSON that names a known event.
+ * tracker, whose events must serialize to JSON that jansson reads back
+ * with every key, naming a known event.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "fuzz.h"
 #include "eventd.h"
@@ -37,10 +40,15 @@ static void
 on_event(void *arg, const struct rk_event *ev)
 {
 	char *j = rk_event_json(ev);
+	json_error_t jerr;
+	json_t *o = json_loads(j, 0, &jerr);
 
 	(void)arg;
 	require(j != NULL && strncmp(j, "{\"id\":\"evt_", 11) == 0,
 	    "event JSON starts with its id");
+	require(o != NULL && json_object_size(o) == 24,
+	    "event JSON reads back, with its 24 keys");
+	json_decref(o);
 	require(rk_event_type_parse(rk_event_type_name((int)ev->type)) >= 0,
 	    "known event type");
 	free(j);
