@@ -364,7 +364,8 @@ load(struct pipe_ctx *c)
 	struct rk_redis_opts o;
 	struct rk_err err;
 
-	c->cfg = rk_cfg_load_file(c->a->cfgpath, 0, &diag);
+	c->cfg = rk_cfg_load_file(c->a->cfgpath,
+	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND, &diag);
 	if (c->cfg == NULL) {
 		for (size_t i = 0; i < diag.n; i++)
 			rk_log_warnx("config: %s", diag.msgs[i]);

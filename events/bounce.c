@@ -110,7 +110,9 @@ parse_files(const char *cfgpath, bool cfg_given, int n, char **files)
 	int rc = 0;
 
 	if (cfg_given) {
-		if ((cfg = rk_cfg_load_file(cfgpath, 0, &diag)) == NULL) {
+		if ((cfg = rk_cfg_load_file(cfgpath,
+		         RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND,
+		         &diag)) == NULL) {
 			rk_cfg_diag_print(&diag, stderr);
 			rk_cfg_diag_free(&diag);
 			return EX_CONFIG;

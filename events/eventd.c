@@ -136,7 +136,8 @@ static struct rk_cfg *
 load(const char *path)
 {
 	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+	struct rk_cfg *cfg =
+	    rk_cfg_load_file(path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS, &diag);
 
 	if (cfg == NULL) {
 		for (size_t i = 0; i < diag.n; i++)

@@ -252,7 +252,8 @@ main(int argc, char **argv)
 			usage(stderr);
 			return EX_USAGE;
 		}
-		cfg = rk_cfg_load_file(cfgpath, 0, &diag);
+		cfg = rk_cfg_load_file(
+		    cfgpath, RK_CFG_SECRETS | RK_CFG_SEC_INBOUND, &diag);
 		if (cfg == NULL) {
 			rk_cfg_diag_print(&diag, stderr);
 			rk_cfg_diag_free(&diag);

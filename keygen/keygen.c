@@ -259,7 +259,7 @@ static struct rk_cfg *
 load_config(const char *path)
 {
 	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+	struct rk_cfg *cfg = rk_cfg_load_file(path, RK_CFG_SECRETS, &diag);
 
 	if (cfg == NULL) {
 		rk_cfg_diag_print(&diag, stderr);

@@ -898,6 +898,32 @@ cfg_read_secret(const char *path, struct rk_err *err)
 }
 
 /* KEYFile for a secret field: reads the file into the field. */
+/* Whether this program reads the secret at path (see RK_CFG_SECRETS). */
+static bool
+cfg_secret_wanted(const struct cfg_ctx *ctx, const char *path)
+{
+	static const struct {
+		const char *section;
+		unsigned bit;
+	} map[] = {
+		{ "mail", RK_CFG_SEC_MAIL },
+		{ "auth", RK_CFG_SEC_AUTH },
+		{ "inbound", RK_CFG_SEC_INBOUND },
+		{ "webhooks", RK_CFG_SEC_WEBHOOKS },
+		{ "dns", RK_CFG_SEC_DNS },
+		{ "redis", RK_CFG_SEC_REDIS },
+	};
+	size_t n = strcspn(path, ".[");
+
+	if (!(ctx->flags & RK_CFG_SECRETS))
+		return true;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i].section) == n &&
+		    strncmp(path, map[i].section, n) == 0)
+			return (ctx->flags & map[i].bit) != 0;
+	return false;
+}
+
 static int
 cfg_secret_file(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
     const struct rk_ynode *node, const char *path)
@@ -911,7 +937,7 @@ cfg_secret_file(struct cfg_ctx *ctx, const struct cfg_field *f, void *obj,
 
 	if (cfg_scalar(ctx, &ff, CT_STR, node, &file, path) != 0)
 		return -1;
-	if (ctx->flags & RK_CFG_NO_FILES) {
+	if ((ctx->flags & RK_CFG_NO_FILES) || !cfg_secret_wanted(ctx, path)) {
 		free(file);
 		val = rk_strdup("secret-from-file-not-read-here!!");
 	} else {

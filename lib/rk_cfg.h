@@ -312,6 +312,7 @@ enum rk_cfg_event {
 	RK_EV_EXPIRED,
 	RK_EV_BOUNCE_RECEIVED,
 	RK_EV_COMPLAINT,
+	RK_EV_QUEUED,
 };
 
 struct rk_cfg_kv {
@@ -322,12 +323,23 @@ struct rk_cfg_kv {
 struct rk_cfg_endpoint {
 	char *name;
 	char *url;
-	int *events; /* enum rk_cfg_event; empty = all */
+	bool enabled;
+	int *events; /* enum rk_cfg_event; empty = all but queued */
 	size_t nevents;
 	struct rk_cfg_kv *headers;
 	size_t nheaders;
-	char *secret;      /* HMAC-SHA256 body signature key; secret */
-	char *bearerToken; /* secret */
+	struct rk_cfg_kv *headerFiles; /* header: file holding its value */
+	size_t nheaderFiles;
+	char *secret;         /* Standard Webhooks key, whsec_...; secret */
+	char *previousSecret; /* also signed with, during a rotation */
+	char *bearerToken;    /* secret */
+	uint64_t timeout;     /* ms; 0 = webhooks.timeout */
+	char *caFile;         /* NULL: the system's CA store */
+};
+
+enum rk_cfg_wh_start {
+	RK_WH_START_END,
+	RK_WH_START_BEGINNING,
 };
 
 struct rk_cfg_webhooks {
@@ -335,6 +347,13 @@ struct rk_cfg_webhooks {
 	uint64_t timeout; /* ms */
 	bool retry;
 	int64_t maxRetries;
+	uint64_t *retrySchedule; /* ms before each retry; the last repeats */
+	size_t nretrySchedule;
+	int64_t concurrency;  /* requests in flight per process */
+	uint64_t claimAfter;  /* ms: a dead dispatcher's events are taken over */
+	char *consumerName;   /* NULL: the host name */
+	int startAt;          /* enum rk_cfg_wh_start, for a new group */
+	int64_t deadLetterMaxLen;
 	struct rk_cfg_endpoint *endpoints;
 	size_t nendpoints;
 };
@@ -430,6 +449,7 @@ struct rk_cfg_metrics {
 	int64_t milterPort;
 	int64_t policydPort;
 	int64_t eventdPort;
+	int64_t webhookdPort;
 	struct {
 		bool enabled;
 		uint64_t interval;
@@ -525,6 +545,17 @@ enum {
 	/* Do not read *File secrets or check paths (fuzzing, linting
 	   elsewhere). */
 	RK_CFG_NO_FILES = 1 << 0,
+	/* Read only the *File secrets of the sections below that are set
+	   (least privilege: each program reads the secrets it uses, and the
+	   others may be unreadable to its user); the rest hold a
+	   placeholder, never to be used.  Without it: every secret. */
+	RK_CFG_SECRETS = 1 << 1,
+	RK_CFG_SEC_MAIL = 1 << 8,     /* mail.relay.auth */
+	RK_CFG_SEC_AUTH = 1 << 9,     /* auth.users */
+	RK_CFG_SEC_INBOUND = 1 << 10, /* inbound.bounce.hmacSecret */
+	RK_CFG_SEC_WEBHOOKS = 1 << 11,
+	RK_CFG_SEC_DNS = 1 << 12,
+	RK_CFG_SEC_REDIS = 1 << 13,
 };
 
 /*

@@ -132,7 +132,8 @@ static struct rk_cfg *
 load_cfg(const char *path)
 {
 	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+	struct rk_cfg *cfg = rk_cfg_load_file(path,
+	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND, &diag);
 
 	if (cfg != NULL)
 		return cfg;

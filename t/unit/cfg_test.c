@@ -351,6 +351,45 @@ test_refs_and_files(void)
 	    "-n prints every error and a count");
 }
 
+/* Each program reads the secrets of its sections only. */
+static void
+test_secret_scope(void)
+{
+	static const char yaml[] =
+	    "redis: {passwordFile: redis.pw}\n"
+	    "webhooks:\n"
+	    "  endpoints:\n"
+	    "    - {name: app, url: 'https://h.example/x', secretFile: "
+	    "missing.key}\n";
+	struct rk_cfg_diag dg;
+	struct rk_cfg *c;
+
+	write_file("redis.pw", "s3cret-redis\n");
+	c = rk_cfg_load_buf("relaykit.yaml", tmpdir, yaml, strlen(yaml),
+	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS, &dg);
+	ok(c != NULL,
+	    "scope redis: another section's unreadable secret "
+	    "does not matter");
+	if (c != NULL) {
+		is_str(c->redis.password, "s3cret-redis", "redis's is read");
+		ok(c->webhooks.endpoints[0].secret != NULL,
+		    "the other holds a placeholder");
+	}
+	rk_cfg_unref(c);
+	rk_cfg_diag_free(&dg);
+	c = rk_cfg_load_buf("relaykit.yaml", tmpdir, yaml, strlen(yaml),
+	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_WEBHOOKS, &dg);
+	ok(c == NULL && dg.n == 1 && strstr(dg.msgs[0], "missing.key"),
+	    "scope webhooks: its missing secret is an error");
+	rk_cfg_unref(c);
+	rk_cfg_diag_free(&dg);
+	c = rk_cfg_load_buf(
+	    "relaykit.yaml", tmpdir, yaml, strlen(yaml), 0, &dg);
+	ok(c == NULL, "no scope (-n): every secret is read");
+	rk_cfg_unref(c);
+	rk_cfg_diag_free(&dg);
+}
+
 static void
 test_example_file(void)
 {
@@ -378,6 +417,7 @@ main(void)
 	test_secret_files();
 	test_forms();
 	test_refs_and_files();
+	test_secret_scope();
 	test_example_file();
 	{
 		char cmd[300];
