@@ -63,3 +63,21 @@ EXTRA_DIST += t/integ/eventd_lib.sh
 t/fuzz/fuzz_evline: $(top_srcdir)/events/ev_line.c \
 	$(top_srcdir)/events/ev_track.c $(top_srcdir)/events/ev_stats.c \
 	$(top_srcdir)/events/eventd.h
+
+# relaykit-webhookd: the event stream to the application's endpoints.
+sbin_PROGRAMS += events/relaykit-webhookd
+events_relaykit_webhookd_SOURCES = events/webhookd.c events/wh.h \
+	events/wh_sign.c events/wh_store.c events/wh_loop.c
+events_relaykit_webhookd_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) \
+	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS) $(EVENT_CFLAGS)
+events_relaykit_webhookd_LDADD = $(RK_LIBS) $(CURL_LIBS) $(EVENT_LIBS)
+dist_man_MANS += man/relaykit-webhookd.8
+
+UNIT_TESTS += t/unit/wh_sign_test
+t_unit_wh_sign_test_SOURCES = t/unit/wh_sign_test.c t/tap.h events/wh_sign.c
+t_unit_wh_sign_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(HIREDIS_CFLAGS)
+INTEG_TESTS += t/integ/webhookd.t t/integ/webhookd_crash.t \
+	t/integ/webhookd_postfix.t
+EXTRA_DIST += t/integ/webhookd_lib.sh t/integ/wh_receiver.py \
+	t/integ/wh_verify.js

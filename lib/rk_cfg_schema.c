@@ -81,7 +81,8 @@ static const char *const rl_count_names[] = { "message", "recipient", NULL };
 static const char *const rl_action_names[] = { "defer", "reject", NULL };
 static const char *const fail_mode_names[] = { "open", "closed", NULL };
 static const char *const event_names[] = { "delivered", "bounced", "deferred",
-	"expired", "bounce_received", "complaint", NULL };
+	"expired", "bounce_received", "complaint", "queued", NULL };
+static const char *const wh_start_names[] = { "end", "beginning", NULL };
 static const char *const provider_names[] = { "cloudflare", "rfc2136",
 	"external-dns", NULL };
 static const char *const spf_names[] = { "~all", "-all", "?all", NULL };
@@ -98,7 +99,7 @@ static const char *const pd_action_names[] = { "defer", "dunno", "reject",
 const char *
 rk_cfg_event_name(int event)
 {
-	return event >= 0 && event < 6 ? event_names[event] : "unknown";
+	return event >= 0 && event < 7 ? event_names[event] : "unknown";
 }
 
 const char *
@@ -564,6 +565,54 @@ check_bounce(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	return 0;
 }
 
+/* Loopback hosts, where plain http reads nothing anyone else can see. */
+static bool
+is_loopback_url(const char *url)
+{
+	static const char *const hosts[] = { "http://127.", "http://[::1]",
+		"http://localhost:", "http://localhost/", NULL };
+
+	if (strcmp(url, "http://localhost") == 0)
+		return true;
+	for (size_t i = 0; hosts[i]; i++)
+		if (strncmp(url, hosts[i], strlen(hosts[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Events and signatures cross the network: https, except to this host.
+ * A Standard Webhooks secret is "whsec_" and base64 (the receiver's
+ * libraries decode it so); a bare one is accepted as the key's bytes.
+ */
+static int
+check_endpoint(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_endpoint *e = obj;
+	char p[512];
+
+	if (e->name[strspn(e->name,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "0123456789._-")] != '\0') {
+		sub_path(p, sizeof(p), path, "name");
+		cfg_error(ctx, at(node, "name"), p,
+		    "want letters, digits, '.', '_' and '-' (it names Redis "
+		    "keys and metrics), got \"%s\"",
+		    e->name);
+		return -1;
+	}
+	if (strncmp(e->url, "http://", 7) == 0 && !is_loopback_url(e->url)) {
+		sub_path(p, sizeof(p), path, "url");
+		cfg_error(ctx, at(node, "url"), p,
+		    "want https:// for a host other than this one (plain "
+		    "http is allowed on loopback only), got \"%s\"",
+		    e->url);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_webhooks(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
@@ -572,6 +621,20 @@ check_webhooks(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 	int rc = 0;
 
 	for (size_t i = 0; i < w->nendpoints; i++) {
+		uint64_t t = w->endpoints[i].timeout ? w->endpoints[i].timeout
+		                                     : w->timeout;
+
+		if (w->claimAfter <= t) {
+			char p[512];
+
+			sub_path(p, sizeof(p), path, "claimAfter");
+			cfg_error(ctx, at(node, "claimAfter"), p,
+			    "must be longer than endpoint %s's request "
+			    "timeout (%llu ms), or another dispatcher takes "
+			    "over requests still in flight",
+			    w->endpoints[i].name, (unsigned long long)t);
+			return -1;
+		}
 		for (size_t j = 0; j < i; j++) {
 			char p[512];
 
@@ -629,14 +692,19 @@ check_metrics(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
 	const struct rk_cfg_metrics *m = obj;
+	const int64_t ports[] = { m->milterPort, m->policydPort, m->eventdPort,
+		m->webhookdPort };
 	char p[512];
 
-	if (m->milterPort != m->policydPort && m->milterPort != m->eventdPort &&
-	    m->policydPort != m->eventdPort)
-		return 0;
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < i; j++)
+			if (ports[i] == ports[j])
+				goto same;
+	return 0;
+same:
 	sub_path(p, sizeof(p), path, "policydPort");
-	cfg_error(
-	    ctx, node, p, "milterPort, policydPort and eventdPort must differ");
+	cfg_error(ctx, node, p,
+	    "milterPort, policydPort, eventdPort and webhookdPort must differ");
 	return -1;
 }
 
@@ -989,26 +1057,47 @@ static const struct cfg_field endpoint_fields[] = {
 	FLD(struct rk_cfg_endpoint, name, CT_STR,
 	    .flags = F_REQUIRED | F_NONEMPTY),
 	FLD(struct rk_cfg_endpoint, url, CT_URL, .flags = F_REQUIRED),
+	FLD(struct rk_cfg_endpoint, enabled, CT_BOOL, .def = "true"),
 	LST(struct rk_cfg_endpoint, events, CT_ENUM, .names = event_names,
 	    .flags = F_CSV),
 	MAPF(struct rk_cfg_endpoint, headers, .elem = CT_STR,
 	    .keytype = CT_HEADER),
+	MAPF(struct rk_cfg_endpoint, headerFiles, .elem = CT_STR,
+	    .keytype = CT_HEADER),
 	FLD(struct rk_cfg_endpoint, secret, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	FLD(struct rk_cfg_endpoint, previousSecret, CT_STR,
 	    .flags = F_SECRET | F_NONEMPTY),
 	FLD(struct rk_cfg_endpoint, bearerToken, CT_STR,
 	    .flags = F_SECRET | F_NONEMPTY),
+	FLD(struct rk_cfg_endpoint, timeout, CT_DURATION, .def = "0", MS,
+	    .min = 0, .max = 300000),
+	FLD(struct rk_cfg_endpoint, caFile, CT_STR,
+	    .flags = F_PATH | F_NONEMPTY),
 	END
 };
 static const struct cfg_struct endpoint_st = { sizeof(struct rk_cfg_endpoint),
-	endpoint_fields, NULL, CFG_NO_KEY, NULL };
+	endpoint_fields, NULL, CFG_NO_KEY, check_endpoint };
 
 static const struct cfg_field webhooks_fields[] = {
 	FLD(struct rk_cfg_webhooks, enabled, CT_BOOL, .def = "false"),
 	FLD(struct rk_cfg_webhooks, timeout, CT_DURATION, .def = "5000", MS,
 	    .min = 100, .max = 300000),
 	FLD(struct rk_cfg_webhooks, retry, CT_BOOL, .def = "true"),
-	FLD(struct rk_cfg_webhooks, maxRetries, CT_INT, .def = "3", .min = 0,
+	FLD(struct rk_cfg_webhooks, maxRetries, CT_INT, .def = "8", .min = 0,
 	    .max = 100),
+	LST(struct rk_cfg_webhooks, retrySchedule, CT_DURATION,
+	    .def = "5s,5m,30m,2h,5h,10h,10h", MS, .min = 0, .max = 7 * DAY,
+	    .flags = F_CSV),
+	FLD(struct rk_cfg_webhooks, concurrency, CT_INT, .def = "64", .min = 1,
+	    .max = 10000),
+	FLD(struct rk_cfg_webhooks, claimAfter, CT_DURATION, .def = "60s", MS,
+	    .min = 1000, .max = DAY),
+	FLD(struct rk_cfg_webhooks, consumerName, CT_STR, .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_webhooks, startAt, CT_ENUM, .def = "end",
+	    .names = wh_start_names),
+	FLD(struct rk_cfg_webhooks, deadLetterMaxLen, CT_INT, .def = "100000",
+	    .min = 100, .max = 100000000),
 	LST(struct rk_cfg_webhooks, endpoints, CT_STRUCT, .sub = &endpoint_st),
 	END
 };
@@ -1130,6 +1219,7 @@ static const struct cfg_field metrics_fields[] = {
 	FLD(struct rk_cfg_metrics, milterPort, CT_INT, .def = "9701", PORT),
 	FLD(struct rk_cfg_metrics, policydPort, CT_INT, .def = "9702", PORT),
 	FLD(struct rk_cfg_metrics, eventdPort, CT_INT, .def = "9703", PORT),
+	FLD(struct rk_cfg_metrics, webhookdPort, CT_INT, .def = "9704", PORT),
 	STRUCTF(struct rk_cfg_metrics, serviceMonitor, sm_st), END
 };
 static const struct cfg_struct metrics_st = { sizeof(struct rk_cfg_metrics),
@@ -1142,8 +1232,7 @@ static const struct cfg_field milter_fields[] = {
 	    .def = "unix:/run/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
-	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
-	END
+	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"), END
 };
 PLAIN_ST(milter_st, milter_fields);
 
@@ -1178,8 +1267,8 @@ static const struct cfg_field eventd_fields[] = {
 	    .min = 1000, .max = 1000000000),
 	FLD(struct rk_cfg_eventd, streamMaxAge, CT_DURATION, .def = "0", SEC,
 	    .min = 0, .max = 3650 * DAY),
-	FLD(struct rk_cfg_eventd, pollInterval, CT_DURATION, .def = "200ms",
-	    MS, .min = 10, .max = 60000),
+	FLD(struct rk_cfg_eventd, pollInterval, CT_DURATION, .def = "200ms", MS,
+	    .min = 10, .max = 60000),
 	FLD(struct rk_cfg_eventd, maxMessages, CT_INT, .def = "100000",
 	    .min = 100, .max = 100000000),
 	FLD(struct rk_cfg_eventd, configurePostfix, CT_BOOL, .def = "false"),

@@ -52,6 +52,13 @@ skip() { _tap_n=$((_tap_n + 1)); printf 'ok %d # SKIP %s\n' $_tap_n "$*"; }
 skip_all() { printf '1..0 # SKIP %s\n' "$*"; exit 0; }
 done_testing() { printf '1..%d\n' $_tap_n; [ $_tap_fail -eq 0 ]; }
 
+# npm_bin NAME: the command NAME of an npm package t/deps/npm/*.txt list
+# (installed by ./test into the source tree's _build/npm), or "".
+_rk_npm=${RK_NPM_PREFIX:-$(cd "$top_srcdir" && pwd)/_build/npm}
+npm_bin() {
+	[ -x "$_rk_npm/node_modules/.bin/$1" ] && echo "$_rk_npm/node_modules/.bin/$1"
+}
+
 # need CMD...: skip the whole test unless every command is there.
 need() {
 	for c in "$@"; do
