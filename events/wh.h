@@ -35,11 +35,14 @@
 
 /* A Standard Webhooks key: "whsec_" + base64, or any other text used as
    the key's bytes.  Returns 0, or -1 when whsec_ is not base64. */
+struct rk_hmac_key;
 struct wh_key {
 	unsigned char k[256];
 	size_t n;
+	struct rk_hmac_key *mac; /* k, ready to sign with */
 };
 int wh_key_parse(const char *secret, struct wh_key *out);
+void wh_key_clear(struct wh_key *k);
 
 /*
  * The webhook-signature value for one request: "v1,<base64>" for each
@@ -113,15 +116,24 @@ enum wh_take {
    position, "0" at first, moved past what was read. */
 int wh_store_take(struct wh_store *s, const char *endpoint, size_t max,
     enum wh_take how, char *cursor, struct wh_job *out, struct rk_err *err);
+/*
+ * Filing a finished job: each call appends one transaction (the job leaves
+ * the queue, and goes where its outcome says); wh_store_commit sends
+ * every appended one in one round trip.  Nothing else may use the store
+ * in between.  0, or -1 (then nothing of the batch may have been done:
+ * file it all again).
+ */
 /* Delivered: gone from the queue. */
 int wh_store_done(struct wh_store *s, const char *endpoint,
     const struct wh_job *j, struct rk_err *err);
-/* To be tried again at at_ms (epoch ms): into the retry set. */
+/* To be tried again at at_ms (epoch ms): into the retry set; with gone,
+   the endpoint is disabled too (410). */
 int wh_store_retry(struct wh_store *s, const char *endpoint,
-    const struct wh_job *j, uint64_t at_ms, struct rk_err *err);
+    const struct wh_job *j, uint64_t at_ms, bool gone, struct rk_err *err);
 /* Failed for good: into the dead letters, with why. */
 int wh_store_dead(struct wh_store *s, const char *endpoint,
     const struct wh_job *j, const char *why, struct rk_err *err);
+int wh_store_commit(struct wh_store *s, struct rk_err *err);
 /* Retries that are due move back into the queue; the number moved. */
 int wh_store_due(struct wh_store *s, const char *endpoint, uint64_t now_ms,
     struct rk_err *err);

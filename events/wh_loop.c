@@ -29,6 +29,7 @@
 #include "wh.h"
 
 #define FANOUT_BATCH     256
+#define FANOUT_IDLE_MS   50
 #define CLAIM_EVERY_MS   5000
 #define DUE_EVERY_MS     500
 #define BACKLOG_EVERY_MS 5000
@@ -61,6 +62,14 @@ struct wh_req {
 	long status;
 	CURLcode code;
 	bool finished; /* the request is over; filing may still be due */
+	enum {
+		FILED_OK,
+		FILED_RETRY,
+		FILED_DEAD,   /* out of retries */
+		FILED_FAILED, /* refused for good */
+		FILED_GONE,   /* 410 */
+	} filed;
+	char why[CURL_ERROR_SIZE + 32]; /* a failure, for log and dead letter */
 	struct wh_req *next;
 };
 
@@ -73,7 +82,7 @@ struct wh_loop {
 	size_t neps;
 	size_t inflight, per_endpoint;
 	struct wh_req *reqs; /* in flight or waiting to be filed */
-	uint64_t next_claim, next_due, next_backlog, redis_retry;
+	uint64_t next_claim, next_due, next_backlog, next_fanout, redis_retry;
 	struct rk_ratelimit fail_log;
 	struct rk_metric *m_deliveries, *m_latency, *m_backlog, *m_disabled,
 	    *m_dead, *m_fanout, *m_inflight, *m_redis;
@@ -284,8 +293,11 @@ wh_loop_free(struct wh_loop *l)
 		l->reqs = r->next;
 		req_free(r);
 	}
-	for (size_t i = 0; i < l->neps; i++)
+	for (size_t i = 0; i < l->neps; i++) {
 		curl_slist_free_all(l->eps[i].headers);
+		for (size_t k = 0; k < l->eps[i].nkeys; k++)
+			wh_key_clear(&l->eps[i].keys[k]);
+	}
 	curl_multi_cleanup(l->multi);
 	free(l->eps);
 	free(l->names);
@@ -333,13 +345,17 @@ wants(void *arg, size_t i, const char *type)
 	return t >= 0 && !l->eps[i].disabled && l->eps[i].wants[t];
 }
 
-/* New (and, with claim, orphaned) events into the endpoints' queues. */
+/* New (and, with claim, orphaned) events into the endpoints' queues.
+   When the stream had nothing new, it is read again FANOUT_IDLE_MS
+   later, not at every turn of the loop. */
 static void
-fanout(struct wh_loop *l, bool claim)
+fanout(struct wh_loop *l, uint64_t now, bool claim)
 {
 	struct rk_err err;
-	int n;
+	int n, total = 0;
 
+	if (now < l->next_fanout && !claim)
+		return;
 	do {
 		n = wh_store_fanout(l->st, FANOUT_BATCH, claim, l->names,
 		    l->neps, wants, l, &err);
@@ -347,8 +363,10 @@ fanout(struct wh_loop *l, bool claim)
 			trouble(l, "read", &err);
 			return;
 		}
+		total += n;
 		rk_metric_add(l->m_fanout, n, NULL);
 	} while (n == FANOUT_BATCH && !claim);
+	l->next_fanout = total > 0 ? now : now + FANOUT_IDLE_MS;
 }
 
 /* ---------------------------------------------------------- requests */
@@ -498,13 +516,13 @@ take(struct wh_loop *l, bool claim)
 /* -------------------------------------------------------------- filing */
 
 static void
-log_failure(const struct wh_req *r, const char *outcome, const char *why)
+log_failure(const struct wh_req *r, const char *outcome)
 {
 	char q[300];
 
 	rk_log_info("endpoint=%s id=%s attempt=%lld result=%s reason=%s",
 	    r->ep->cfg->name, r->job.event_id, (long long)r->job.attempt,
-	    outcome, rk_log_quote(q, sizeof(q), why));
+	    outcome, rk_log_quote(q, sizeof(q), r->why));
 }
 
 /* Why a request failed, for the log and the dead letter. */
@@ -518,96 +536,72 @@ failure_text(const struct wh_req *r, char *buf, size_t n)
 		snprintf(buf, n, "HTTP %ld", r->status);
 }
 
-/* Into the dead letters; logged and counted once filed. */
+/* Appends the transaction that files a finished request where its
+   outcome says (see wh_store_commit). */
 static int
-file_dead(struct wh_loop *l, struct wh_req *r, struct rk_series *result,
-    const char *outcome, const char *why, struct rk_err *err)
-{
-	int rc = wh_store_dead(l->st, r->ep->cfg->name, &r->job, why, err);
-
-	if (rc == 0) {
-		log_failure(r, outcome, why);
-		rk_series_add(result, 1);
-		rk_metric_inc(l->m_dead, RK_LABELS(r->ep->cfg->name));
-	}
-	return rc;
-}
-
-static int
-file_retry(
-    struct wh_loop *l, struct wh_req *r, const char *why, struct rk_err *err)
+plan(struct wh_loop *l, struct wh_req *r, struct rk_err *err)
 {
 	const struct rk_cfg_webhooks *w = &l->cfg->webhooks;
-	uint64_t after =
-	    wh_retry_after_ms(r->retry_after, (long long)time(NULL));
+	const char *ep = r->ep->cfg->name;
 	uint64_t wait;
-	int rc;
 
-	if (!w->retry || r->job.attempt > w->maxRetries)
-		return file_dead(l, r, r->ep->dead, "dead", why, err);
-	wait = wh_backoff_ms(w->retrySchedule, w->nretrySchedule,
-	    r->job.attempt, (double)rand() / ((double)RAND_MAX + 1), after);
-	rc = wh_store_retry(
-	    l->st, r->ep->cfg->name, &r->job, epoch_ms() + wait, err);
-	if (rc == 0) {
-		log_failure(r, "retry", why);
-		rk_series_add(r->ep->retry, 1);
-	}
-	return rc;
-}
-
-/* 410 Gone: the endpoint is disabled, the event waits in its retry set
-   until --enable. */
-static int
-file_gone(struct wh_loop *l, struct wh_req *r, struct rk_err *err)
-{
-	struct wh_endpoint *e = r->ep;
-	int rc = wh_store_set_disabled(l->st, e->cfg->name, "410 Gone", err);
-
-	if (rc == 0)
-		rc = wh_store_retry(
-		    l->st, e->cfg->name, &r->job, epoch_ms(), err);
-	if (rc != 0)
-		return rc;
-	if (!e->disabled)
-		rk_log_warnx("endpoint=%s answered 410 Gone: disabled until "
-		             "relaykit-webhookd --enable %s",
-		    e->cfg->name, e->cfg->name);
-	rk_series_add(e->disabled_s, 1);
-	e->disabled = true;
-	rk_metric_set(l->m_disabled, 1, RK_LABELS(e->cfg->name));
-	return 0;
-}
-
-/* Files a finished request; 0, or -1 when Redis failed (try again). */
-static int
-file(struct wh_loop *l, struct wh_req *r)
-{
-	struct wh_endpoint *e = r->ep;
-	char why[CURL_ERROR_SIZE + 32];
-	struct rk_err err;
-	int rc = 0;
-
-	failure_text(r, why, sizeof(why));
+	failure_text(r, r->why, sizeof(r->why));
 	switch (r->code == CURLE_OK ? wh_outcome_of(r->status) : WH_RETRY) {
 	case WH_OK:
-		rc = wh_store_done(l->st, e->cfg->name, &r->job, &err);
-		if (rc == 0)
-			rk_series_add(e->ok, 1);
-		break;
-	case WH_RETRY:
-		rc = file_retry(l, r, why, &err);
-		break;
+		r->filed = FILED_OK;
+		return wh_store_done(l->st, ep, &r->job, err);
 	case WH_FAIL:
-		rc = file_dead(l, r, e->failed, "failed", why, &err);
-		break;
-	case WH_DISABLE:
-		rc = file_gone(l, r, &err);
+		r->filed = FILED_FAILED;
+		return wh_store_dead(l->st, ep, &r->job, r->why, err);
+	case WH_DISABLE: /* it waits in the retry set until --enable */
+		r->filed = FILED_GONE;
+		return wh_store_retry(
+		    l->st, ep, &r->job, epoch_ms(), true, err);
+	case WH_RETRY:
 		break;
 	}
-	if (rc != 0)
-		trouble(l, "write", &err);
-	return rc;
+	if (!w->retry || r->job.attempt > w->maxRetries) {
+		r->filed = FILED_DEAD;
+		return wh_store_dead(l->st, ep, &r->job, r->why, err);
+	}
+	wait = wh_backoff_ms(w->retrySchedule, w->nretrySchedule,
+	    r->job.attempt, (double)rand() / ((double)RAND_MAX + 1),
+	    wh_retry_after_ms(r->retry_after, (long long)time(NULL)));
+	r->filed = FILED_RETRY;
+	return wh_store_retry(
+	    l->st, ep, &r->job, epoch_ms() + wait, false, err);
+}
+
+/* Logs and counts a request once it is filed. */
+static void
+account(struct wh_loop *l, struct wh_req *r)
+{
+	struct wh_endpoint *e = r->ep;
+
+	switch (r->filed) {
+	case FILED_OK:
+		rk_series_add(e->ok, 1);
+		break;
+	case FILED_RETRY:
+		log_failure(r, "retry");
+		rk_series_add(e->retry, 1);
+		break;
+	case FILED_DEAD:
+	case FILED_FAILED:
+		log_failure(r, r->filed == FILED_DEAD ? "dead" : "failed");
+		rk_series_add(r->filed == FILED_DEAD ? e->dead : e->failed, 1);
+		rk_metric_inc(l->m_dead, RK_LABELS(e->cfg->name));
+		break;
+	case FILED_GONE:
+		if (!e->disabled)
+			rk_log_warnx("endpoint=%s answered 410 Gone: disabled "
+			             "until relaykit-webhookd --enable %s",
+			    e->cfg->name, e->cfg->name);
+		rk_series_add(e->disabled_s, 1);
+		e->disabled = true;
+		rk_metric_set(l->m_disabled, 1, RK_LABELS(e->cfg->name));
+		break;
+	}
 }
 
 static void
@@ -630,24 +624,46 @@ collect(struct wh_loop *l)
 	}
 }
 
-/* Files what finished (Redis permitting) and frees it. */
-static void
+/* Files what finished, all in one round trip (Redis permitting), and
+   frees it.  Returns how many were filed. */
+static size_t
 file_finished(struct wh_loop *l, uint64_t now)
 {
 	struct wh_req **pp = &l->reqs;
+	struct rk_err err;
+	size_t n = 0;
 
+	if (now < l->redis_retry)
+		return 0;
+	for (struct wh_req *r = l->reqs; r != NULL; r = r->next) {
+		if (!r->finished)
+			continue;
+		if (plan(l, r, &err) != 0) {
+			trouble(l, "write", &err);
+			return 0;
+		}
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (wh_store_commit(l->st, &err) != 0) {
+		trouble(l, "write", &err); /* all of them again, later */
+		return 0;
+	}
 	while (*pp != NULL) {
 		struct wh_req *r = *pp;
 
-		if (!r->finished || now < l->redis_retry || file(l, r) != 0) {
+		if (!r->finished) {
 			pp = &r->next;
 			continue;
 		}
+		account(l, r);
 		*pp = r->next;
 		r->ep->inflight--;
 		l->inflight--;
 		req_free(r);
 	}
+	return n;
 }
 
 /* --------------------------------------------------------------- loop */
@@ -704,12 +720,13 @@ wh_loop_run(struct wh_loop *l)
 	while (!atomic_load(&l->stop)) {
 		uint64_t now = mono_ms();
 		int running = 0;
+		size_t filed;
 
 		if (now >= l->redis_retry) {
 			bool claim = now >= l->next_claim;
 
 			atomic_store(&l->up, true);
-			fanout(l, claim);
+			fanout(l, now, claim);
 			chores(l, now);
 			take(l, claim);
 			if (claim)
@@ -717,9 +734,11 @@ wh_loop_run(struct wh_loop *l)
 		}
 		curl_multi_perform(l->multi, &running);
 		collect(l);
-		file_finished(l, mono_ms());
+		filed = file_finished(l, mono_ms());
 		rk_metric_set(l->m_inflight, (double)l->inflight, NULL);
-		curl_multi_poll(l->multi, NULL, 0, running ? 20 : 100, NULL);
+		if (filed == 0) /* else slots are free: take more at once */
+			curl_multi_poll(
+			    l->multi, NULL, 0, running ? 20 : 100, NULL);
 	}
 	return 0;
 }

@@ -34,6 +34,7 @@ wh_key_parse(const char *secret, struct wh_key *out)
 			return -1;
 		memcpy(out->k, secret, len);
 		out->n = len;
+		out->mac = rk_hmac_key_new(out->k, out->n);
 		return 0;
 	}
 	secret += 6;
@@ -49,7 +50,15 @@ wh_key_parse(const char *secret, struct wh_key *out)
 		len--;
 	}
 	out->n = (size_t)n;
+	out->mac = rk_hmac_key_new(out->k, out->n);
 	return 0;
+}
+
+void
+wh_key_clear(struct wh_key *k)
+{
+	rk_hmac_key_free(k->mac);
+	rk_memzero(k, sizeof(*k));
 }
 
 void
@@ -64,7 +73,7 @@ wh_sign(struct rk_buf *out, const struct wh_key *keys, size_t nkeys,
 	rk_buf_printf(&msg, "%s.%lld.", id, timestamp);
 	rk_buf_append(&msg, body, len);
 	for (size_t i = 0; i < nkeys; i++) {
-		rk_hmac_sha256(keys[i].k, keys[i].n, msg.data, msg.len, mac);
+		rk_hmac_sha256_k(keys[i].mac, msg.data, msg.len, mac);
 		EVP_EncodeBlock((unsigned char *)b64, mac, sizeof(mac));
 		rk_buf_printf(out, "%sv1,%s", i ? " " : "", b64);
 	}

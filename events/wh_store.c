@@ -39,6 +39,7 @@ struct wh_store {
 	char dead_maxlen[24];
 	bool from_start;
 	char claim_cursor[48]; /* XAUTOCLAIM's, on the event stream */
+	size_t npending;       /* filing commands appended, not yet sent */
 	struct rk_redis_script due;
 };
 
@@ -56,6 +57,15 @@ static const char due_lua[] =
     "  redis.call('ZREM', KEYS[1], m)\n"
     "end\n"
     "return #due\n";
+
+/* Nothing may be read while filing commands wait to be sent. */
+static void
+idle(const struct wh_store *s)
+{
+	if (s->npending != 0)
+		rk_panic(
+		    "wh_store: %zu filing commands not committed", s->npending);
+}
 
 void
 wh_job_clear(struct wh_job *j)
@@ -123,8 +133,10 @@ static int
 cmd(struct wh_store *s, struct rk_err *err, const char *allowed, size_t argc,
     const char **argv, redisReply **out)
 {
-	redisReply *rep = rk_redis_commandv(s->r, err, argc, argv, NULL);
+	redisReply *rep;
 
+	idle(s);
+	rep = rk_redis_commandv(s->r, err, argc, argv, NULL);
 	if (out != NULL)
 		*out = NULL;
 	if (rep == NULL)
@@ -210,6 +222,7 @@ read_entries(struct wh_store *s, const char *stream, size_t count, bool claim,
 	char cnt[24];
 	redisReply *rep = NULL;
 
+	idle(s);
 	snprintf(cnt, sizeof(cnt), "%zu", count);
 	if (claim) {
 		const char *argv[] = { "XAUTOCLAIM", stream, GROUP, s->consumer,
@@ -231,15 +244,36 @@ read_entries(struct wh_store *s, const char *stream, size_t count, bool claim,
 	return rep;
 }
 
+/* relaykit's writer puts the id first, as evt_ and 32 hex digits: read it
+   there without parsing the whole event (which costs more than the rest
+   of a delivery).  NULL when the event starts otherwise. */
+static char *
+event_id_first(const char *json, size_t len)
+{
+	static const char head[] = "{\"id\":\"evt_";
+	const size_t hl = sizeof(head) - 1, idl = 4 + 32;
+
+	if (len < hl + 32 + 2 || memcmp(json, head, hl) != 0 ||
+	    strspn(json + hl, "0123456789abcdef") < 32 ||
+	    json[hl + 32] != '"' || json[hl + 33] != ',')
+		return NULL;
+	return rk_memdup0(json + hl - 4, idl);
+}
+
 /* The "id" of an event's JSON (the webhook-id); caller frees. */
 static char *
 event_id(const char *json, size_t len)
 {
 	json_error_t jerr;
-	json_t *o = json_loadb(json, len, 0, &jerr);
-	const char *id = o ? json_string_value(json_object_get(o, "id")) : NULL;
-	char *out = id ? rk_strdup(id) : NULL;
+	json_t *o;
+	const char *id;
+	char *out = event_id_first(json, len);
 
+	if (out != NULL)
+		return out;
+	o = json_loadb(json, len, 0, &jerr);
+	id = o ? json_string_value(json_object_get(o, "id")) : NULL;
+	out = id ? rk_strdup(id) : NULL;
 	json_decref(o);
 	return out;
 }
@@ -254,7 +288,8 @@ append(struct wh_store *s, struct rk_err *err, size_t argc, const char **argv,
 	return rk_redis_append(s->r, err, argc, argv, lens);
 }
 
-/* Runs the appended commands; -1 if any failed (MULTI aborts on error). */
+/* Runs the n appended commands (one or more MULTI ... EXEC); -1 if any
+   failed or a transaction was aborted. */
 static int
 flush(struct wh_store *s, size_t n, struct rk_err *err)
 {
@@ -263,7 +298,7 @@ flush(struct wh_store *s, size_t n, struct rk_err *err)
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (reps[i]->type == REDIS_REPLY_ERROR ||
-		    (i + 1 == n && reps[i]->type != REDIS_REPLY_ARRAY))
+		    reps[i]->type == REDIS_REPLY_NIL)
 			rc = rk_err_set(err, "transaction: %s",
 			    reps[i]->type == REDIS_REPLY_ERROR ? reps[i]->str
 			                                       : "aborted");
@@ -409,10 +444,12 @@ wh_store_take(struct wh_store *s, const char *ep, size_t max, enum wh_take how,
 	return rep ? n : -1;
 }
 
-/* MULTI; extra; XACK and XDEL of the job's entry; EXEC. */
+/* Appends MULTI; the extra commands; XACK and XDEL of the job's entry;
+   EXEC.  Sent by wh_store_commit. */
 static int
-finish(struct wh_store *s, const char *ep, const struct wh_job *j, size_t argc,
-    const char **argv, const size_t *lens, struct rk_err *err)
+finish(struct wh_store *s, const char *ep, const struct wh_job *j, size_t ncmd,
+    const size_t *argc, const char **const *argv, const size_t *const *lens,
+    struct rk_err *err)
 {
 	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
 	struct rk_buf q;
@@ -426,8 +463,8 @@ finish(struct wh_store *s, const char *ep, const struct wh_job *j, size_t argc,
 		const char *del[] = { "XDEL", q.data, j->entry };
 
 		rc = append(s, err, 1, multi, NULL, &n);
-		if (rc == 0 && argc > 0)
-			rc = append(s, err, argc, argv, lens, &n);
+		for (size_t i = 0; i < ncmd && rc == 0; i++)
+			rc = append(s, err, argc[i], argv[i], lens[i], &n);
 		if (rc == 0)
 			rc = append(s, err, 4, ack, NULL, &n);
 		if (rc == 0)
@@ -435,41 +472,67 @@ finish(struct wh_store *s, const char *ep, const struct wh_job *j, size_t argc,
 		if (rc == 0)
 			rc = append(s, err, 1, exec, NULL, &n);
 	}
-	if (rc == 0)
-		rc = flush(s, n, err);
 	rk_buf_free(&q);
+	s->npending += n;
+	if (rc != 0)
+		s->npending = 0; /* the connection is gone, and with it the
+		                    commands appended */
 	return rc;
+}
+
+int
+wh_store_commit(struct wh_store *s, struct rk_err *err)
+{
+	size_t n = s->npending;
+
+	s->npending = 0;
+	return n == 0 ? 0 : flush(s, n, err);
 }
 
 int
 wh_store_done(struct wh_store *s, const char *ep, const struct wh_job *j,
     struct rk_err *err)
 {
-	return finish(s, ep, j, 0, NULL, NULL, err);
+	return finish(s, ep, j, 0, NULL, NULL, NULL, err);
+}
+
+/* The retry set's member for a job's next attempt; caller frees out. */
+static void
+retry_member(struct rk_buf *out, const struct wh_job *j)
+{
+	rk_buf_printf(out, "%lld\n%s\n%s\n%s", (long long)j->attempt + 1,
+	    j->event_id, j->type, j->body);
 }
 
 int
 wh_store_retry(struct wh_store *s, const char *ep, const struct wh_job *j,
-    uint64_t at_ms, struct rk_err *err)
+    uint64_t at_ms, bool gone, struct rk_err *err)
 {
-	struct rk_buf k, member;
+	struct rk_buf k, member, d;
 	char score[24];
 	int rc;
 
 	rk_buf_init(&k);
 	rk_buf_init(&member);
-	rk_buf_printf(&member, "%lld\n%s\n%s\n%s", (long long)j->attempt + 1,
-	    j->event_id, j->type, j->body);
+	rk_buf_init(&d);
+	retry_member(&member, j);
 	snprintf(score, sizeof(score), "%llu", (unsigned long long)at_ms);
 	{
-		const char *argv[] = { "ZADD", key(s, &k, "retry", ep), score,
+		const char *zadd[] = { "ZADD", key(s, &k, "retry", ep), score,
 			member.data };
-		size_t lens[] = { 4, k.len, strlen(score), member.len };
+		const char *set[] = { "SET", key(s, &d, "disabled", ep),
+			"410 Gone" };
+		size_t zlens[] = { 4, k.len, strlen(score), member.len };
+		size_t slens[] = { 3, d.len, 8 };
+		size_t argc[] = { 4, 3 };
+		const char **argv[] = { zadd, set };
+		const size_t *lens[] = { zlens, slens };
 
-		rc = finish(s, ep, j, 4, argv, lens, err);
+		rc = finish(s, ep, j, gone ? 2 : 1, argc, argv, lens, err);
 	}
 	rk_buf_free(&k);
 	rk_buf_free(&member);
+	rk_buf_free(&d);
 	return rc;
 }
 
@@ -485,13 +548,15 @@ wh_store_dead(struct wh_store *s, const char *ep, const struct wh_job *j,
 	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
 	rk_buf_init(&k);
 	{
-		const char *argv[] = { "XADD", key(s, &k, "dead", NULL),
+		const char *xadd[] = { "XADD", key(s, &k, "dead", NULL),
 			"MAXLEN", "~", s->dead_maxlen, "*", "endpoint", ep,
 			"id", j->event_id, "type", j->type, "json", j->body,
 			"attempts", att, "error", why, "time", when };
+		size_t argc[] = { sizeof(xadd) / sizeof(xadd[0]) };
+		const char **argv[] = { xadd };
+		const size_t *lens[] = { NULL };
 
-		rc = finish(
-		    s, ep, j, sizeof(argv) / sizeof(argv[0]), argv, NULL, err);
+		rc = finish(s, ep, j, 1, argc, argv, lens, err);
 	}
 	rk_buf_free(&k);
 	return rc;
@@ -507,6 +572,7 @@ wh_store_due(
 	redisReply *rep;
 	int n = -1;
 
+	idle(s);
 	rk_buf_init(&rk);
 	rk_buf_init(&qk);
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_ms);
@@ -535,6 +601,7 @@ wh_store_backlog(struct wh_store *s, const char *ep)
 	const char *x[2], *y[2];
 	redisReply *reps[2] = { NULL, NULL };
 
+	idle(s);
 	rk_buf_init(&q);
 	rk_buf_init(&z);
 	x[0] = "XLEN";

@@ -19,6 +19,17 @@ void rk_hmac_sha256(const void *key, size_t keylen, const void *data,
     size_t len, uint8_t out[RK_HMAC_SHA256_LEN]);
 
 /*
+ * A key made ready once, for many messages: HMAC-SHA256 without fetching
+ * the digest and hashing the key again each time (a third of the work for
+ * a short message).  One thread at a time per key.
+ */
+struct rk_hmac_key;
+struct rk_hmac_key *rk_hmac_key_new(const void *key, size_t keylen);
+void rk_hmac_key_free(struct rk_hmac_key *k);
+void rk_hmac_sha256_k(struct rk_hmac_key *k, const void *data, size_t len,
+    uint8_t out[RK_HMAC_SHA256_LEN]);
+
+/*
  * true if the n bytes at a and b are equal; the time taken depends on n
  * only, never on where they differ.
  */

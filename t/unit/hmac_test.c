@@ -62,6 +62,20 @@ main(void)
 		    key, klen, vectors[i].data, strlen(vectors[i].data), mac);
 		is_str(rk_hex_encode(mac, sizeof(mac), hex), vectors[i].mac_hex,
 		    "%s", vectors[i].name);
+		{
+			/* a prepared key, used twice: the same answer */
+			struct rk_hmac_key *k = rk_hmac_key_new(key, klen);
+
+			for (int round = 1; round <= 2; round++) {
+				memset(mac, 0, sizeof(mac));
+				rk_hmac_sha256_k(k, vectors[i].data,
+				    strlen(vectors[i].data), mac);
+				is_str(rk_hex_encode(mac, sizeof(mac), hex),
+				    vectors[i].mac_hex, "%s: prepared key, %d",
+				    vectors[i].name, round);
+			}
+			rk_hmac_key_free(k);
+		}
 	}
 
 	{

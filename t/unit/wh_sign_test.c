@@ -38,6 +38,8 @@ test_sign(void)
 	       51) == 0 &&
 	        strlen(b.data) == 51 + 44,
 	    "a rotation: two space-separated signatures");
+	wh_key_clear(&k[0]);
+	wh_key_clear(&k[1]);
 	ok(wh_key_parse("whsec_not*base64!", &k[0]) != 0,
 	    "whsec_ with bad base64 is refused");
 	rk_buf_free(&b);
