@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rk_addr.h"
@@ -412,6 +413,53 @@ cfg_parse_sender(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
 	return 0;
 }
 
+static int
+cfg_parse_regex(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
+{
+	regex_t re;
+	int rc = regcomp(&re, s, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+
+	(void)ctx;
+	(void)f;
+	if (rc != 0) {
+		char msg[128];
+
+		regerror(rc, &re, msg, sizeof(msg));
+		return rk_err_set(err, "bad regular expression: %s", msg);
+	}
+	regfree(&re);
+	free(*(char **)dst);
+	*(char **)dst = rk_strdup(s);
+	return 0;
+}
+
+/* A calendar date, YYYY-MM-DD, that exists. */
+static int
+cfg_parse_date(struct cfg_ctx *ctx, const struct cfg_field *f, const char *s,
+    void *dst, struct rk_err *err)
+{
+	struct tm tm;
+	const char *end;
+
+	(void)ctx;
+	(void)f;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (strlen(s) != 10 || end == NULL || *end != '\0' ||
+	    tm.tm_year < 100 || tm.tm_year > 1100)
+		return rk_err_set(err, "not a date");
+	{
+		struct tm back = tm;
+
+		if (timegm(&back) == (time_t)-1 || back.tm_mday != tm.tm_mday)
+			return rk_err_set(err, "no such day");
+	}
+	free(*(char **)dst);
+	*(char **)dst = rk_strdup(s);
+	return 0;
+}
+
 static const struct cfg_scalar scalars[CT_NTYPES] = {
 	[CT_STR] = { "a string", cfg_parse_str, sizeof(char *), false },
 	[CT_BOOL] = { "true or false", cfg_parse_bool, sizeof(bool), true },
@@ -444,6 +492,10 @@ static const struct cfg_scalar scalars[CT_NTYPES] = {
 	    false },
 	[CT_SENDER] = { "an address or @domain", cfg_parse_sender,
 	    sizeof(char *), false },
+	[CT_REGEX] = { "a regular expression (POSIX extended)", cfg_parse_regex,
+	    sizeof(char *), false },
+	[CT_DATE] = { "a date like 2026-12-01", cfg_parse_date, sizeof(char *),
+	    false },
 };
 
 /* "want …" for a field, with the bounds or choices it has. */
@@ -549,6 +601,8 @@ cfg_free_value(enum cfg_type t, const struct cfg_field *f, void *p)
 	case CT_URL:
 	case CT_HEADER:
 	case CT_SENDER:
+	case CT_REGEX:
+	case CT_DATE:
 		if (f != NULL && (f->flags & F_SECRET))
 			rk_free_secret(*(char **)p);
 		else

@@ -261,6 +261,18 @@ struct rk_cfg_adaptive {
 	double severeBackoffMultiplier; /* on 4.7.28 */
 	double recoveryRate;
 	int64_t successThreshold;
+	char **members; /* domains only: paced together with this one */
+	size_t nmembers;
+};
+
+/* A new sending IP's daily caps per destination. */
+struct rk_cfg_warmup {
+	bool enabled;
+	char *startDate;   /* YYYY-MM-DD (UTC): day 1 */
+	int64_t *schedule; /* the cap of day 1, 2, ... */
+	size_t nschedule;
+	double growthFactor; /* after the schedule: the last cap x this per
+	                        day; 0: no cap after it */
 };
 
 struct rk_cfg_adaptive_rate {
@@ -270,6 +282,13 @@ struct rk_cfg_adaptive_rate {
 	size_t ndomains;
 	uint64_t *tiers; /* ms delays of the pacing transports */
 	size_t ntiers;
+	char **rateLimitReplies; /* regexes: a deferral that is pacing */
+	size_t nrateLimitReplies;
+	char **severeReplies; /* regexes: the heavier penalty */
+	size_t nsevereReplies;
+	char **ignoreReplies; /* regexes: never pacing (greylisting) */
+	size_t nignoreReplies;
+	struct rk_cfg_warmup warmup;
 };
 
 /* ------------------------------------------------------------- inbound */

@@ -39,6 +39,8 @@ enum cfg_type {
 	CT_PATTERN,  /* struct rk_cfg_pattern */
 	CT_HEADER,   /* char *: header field name */
 	CT_SENDER,   /* char *: local@domain or @domain */
+	CT_REGEX,    /* char *: a POSIX extended regex (checked) */
+	CT_DATE,     /* char *: YYYY-MM-DD (checked) */
 	CT_NTYPES
 };
 

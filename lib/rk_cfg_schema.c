@@ -517,6 +517,77 @@ check_adaptive_bounds(struct cfg_ctx *ctx, const struct rk_ynode *node,
 
 static cfg_check_fn check_adaptive_rate;
 
+/* Each domain is paced by one entry: a name or a member, once. */
+static int
+check_adaptive_members(struct cfg_ctx *ctx, const struct rk_ynode *doms,
+    const struct rk_cfg_adaptive_rate *ar, const char *path)
+{
+	for (size_t i = 0; i < ar->ndomains; i++) {
+		const struct rk_cfg_adaptive *d = &ar->domains[i];
+
+		for (size_t m = 0; m < d->nmembers; m++) {
+			const char *dup = NULL;
+			char p[512];
+
+			for (size_t j = 0; j < ar->ndomains && !dup; j++) {
+				if (strcmp(ar->domains[j].name,
+				        d->members[m]) == 0)
+					dup = ar->domains[j].name;
+				for (size_t k = 0;
+				     k < ar->domains[j].nmembers && !dup; k++)
+					if ((j != i || k != m) &&
+					    strcmp(ar->domains[j].members[k],
+					        d->members[m]) == 0)
+						dup = ar->domains[j].name;
+			}
+			if (dup == NULL)
+				continue;
+			snprintf(p, sizeof(p), "%s.domains.%s.members[%zu]",
+			    path, d->name, m);
+			cfg_error(ctx,
+			    doms && doms->kind == RK_Y_MAP ? doms->items[i]
+			                                   : doms,
+			    p, "%s is paced by %s already", d->members[m], dup);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Warm-up needs its first day; a growth factor of 1 would never end. */
+static int
+check_warmup(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_warmup *w = obj;
+	char p[512];
+
+	if (w->enabled && w->startDate == NULL) {
+		sub_path(p, sizeof(p), path, "startDate");
+		cfg_error(ctx, node, p,
+		    "required when warm-up is enabled: the new IP's first "
+		    "day, like 2026-12-01");
+		return -1;
+	}
+	if (w->growthFactor != 0 && w->growthFactor <= 1) {
+		sub_path(p, sizeof(p), path, "growthFactor");
+		cfg_error(ctx, at(node, "growthFactor"), p,
+		    "want 0 (no cap after the schedule) or more than 1, got "
+		    "%g",
+		    w->growthFactor);
+		return -1;
+	}
+	for (size_t i = 1; i < w->nschedule; i++) {
+		if (w->schedule[i] >= w->schedule[i - 1])
+			continue;
+		snprintf(p, sizeof(p), "%s.schedule[%zu]", path, i);
+		cfg_error(ctx, at(node, "schedule"), p,
+		    "a day's cap must not be below the day before's");
+		return -1;
+	}
+	return 0;
+}
+
 /* RFC 5321 atext, the characters a VERP prefix may use unquoted. */
 static bool
 is_atext(char c)
@@ -952,7 +1023,7 @@ static const struct cfg_field adaptive_fields[] = {
 	    .dmin = 0.01, .dmax = 1.0),
 	FLD(struct rk_cfg_adaptive, successThreshold, CT_INT, .def = "5",
 	    .min = 1, .max = 1000000),
-	END
+	LST(struct rk_cfg_adaptive, members, CT_DOMAIN, .flags = F_CSV), END
 };
 static const struct cfg_struct adaptive_defaults_st = {
 	sizeof(struct rk_cfg_adaptive), adaptive_fields, NULL, CFG_NO_KEY, NULL
@@ -962,15 +1033,42 @@ static const struct cfg_struct adaptive_domain_st = {
 	offsetof(struct rk_cfg_adaptive, name), NULL
 };
 
+static const struct cfg_field warmup_fields[] = {
+	FLD(struct rk_cfg_warmup, enabled, CT_BOOL, .def = "false"),
+	FLD(struct rk_cfg_warmup, startDate, CT_DATE),
+	LST(struct rk_cfg_warmup, schedule, CT_INT,
+	    .def = "50,100,200,500,1000,2000,5000,10000,20000", .min = 1,
+	    .max = 100000000, .flags = F_CSV),
+	FLD(struct rk_cfg_warmup, growthFactor, CT_DOUBLE, .def = "0",
+	    .dmin = 0, .dmax = 100),
+	END
+};
+static cfg_check_fn check_warmup;
+static const struct cfg_struct warmup_st = { sizeof(struct rk_cfg_warmup),
+	warmup_fields, NULL, CFG_NO_KEY, check_warmup };
+
+/* Deferrals that mean "slower": SMTP 421, DSN 4.7.x, the big providers'
+   words; no commas (a default list is comma-separated). */
+#define RATE_LIMIT_REPLIES                                                     \
+	"(^|[^0-9])421[ -],^4\\.7\\.[0-9],rate.?limit,too many,throttl,"       \
+	"try again later,temporar(il)?y (deferred|rate|blocked),"              \
+	"unusual (rate|volume),TSS?0[0-9],RP-00[0-9]"
+
 static const struct cfg_field adaptive_rate_fields[] = {
 	FLD(struct rk_cfg_adaptive_rate, enabled, CT_BOOL, .def = "false"),
 	STRUCTF(struct rk_cfg_adaptive_rate, defaults, adaptive_defaults_st),
 	MAPF(struct rk_cfg_adaptive_rate, domains, .sub = &adaptive_domain_st,
 	    .keytype = CT_DOMAIN),
 	LST(struct rk_cfg_adaptive_rate, tiers, CT_DURATION,
-	    .def = "1s,2s,5s,10s,15s,20s,30s,45s,60s,90s,120s", MS, .min = 0,
+	    .def = "1s,2s,5s,10s,15s,20s,30s,45s,60s,90s,120s", MS, .min = 1000,
 	    .max = DAY, .flags = F_CSV),
-	END
+	LST(struct rk_cfg_adaptive_rate, rateLimitReplies, CT_REGEX,
+	    .def = RATE_LIMIT_REPLIES),
+	LST(struct rk_cfg_adaptive_rate, severeReplies, CT_REGEX,
+	    .def = "4\\.7\\.28,TSS04"),
+	LST(struct rk_cfg_adaptive_rate, ignoreReplies, CT_REGEX,
+	    .def = "greylist"),
+	STRUCTF(struct rk_cfg_adaptive_rate, warmup, warmup_st), END
 };
 static const struct cfg_struct adaptive_rate_st = {
 	sizeof(struct rk_cfg_adaptive_rate), adaptive_rate_fields, NULL,
@@ -1325,7 +1423,7 @@ check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		const struct rk_ynode *dn = doms ? doms->items[i] : NULL;
 
 		for (const struct cfg_field *f = adaptive_fields; f->name; f++)
-			if (cfg_node(dn, f->name) == NULL)
+			if (f->type != CT_LIST && cfg_node(dn, f->name) == NULL)
 				memcpy((char *)d + f->off,
 				    (const char *)&ar->defaults + f->off,
 				    f->type == CT_BOOL      ? sizeof(bool)
@@ -1336,13 +1434,25 @@ check_adaptive_rate(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		snprintf(p, sizeof(p), "%s.domains.%s", path, d->name);
 		rc |= check_adaptive_bounds(ctx, dn ? dn : doms, d, p);
 	}
-	for (size_t i = 1; i < ar->ntiers; i++) {
-		if (ar->tiers[i] > ar->tiers[i - 1])
+	for (size_t i = 0; i < ar->ntiers; i++) {
+		const char *why = ar->tiers[i] % 1000 != 0
+		    ? "must be whole seconds (Postfix's rate delay counts "
+		      "seconds)"
+		    : i > 0 && ar->tiers[i] <= ar->tiers[i - 1]
+		    ? "tiers must be in increasing order"
+		    : NULL;
+
+		if (why == NULL)
 			continue;
 		snprintf(p, sizeof(p), "%s.tiers[%zu]", path, i);
-		cfg_error(ctx, at(node, "tiers"), p,
-		    "tiers must be in increasing order");
+		cfg_error(ctx, at(node, "tiers"), p, "%s", why);
 		return -1;
 	}
-	return rc;
+	if (ar->defaults.nmembers > 0) {
+		sub_path(p, sizeof(p), path, "defaults.members");
+		cfg_error(ctx, cfg_node(node, "defaults"), p,
+		    "members belong to a domain's entry, not to the defaults");
+		return -1;
+	}
+	return rc | check_adaptive_members(ctx, doms, ar, path);
 }
