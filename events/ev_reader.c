@@ -36,6 +36,7 @@ struct ev_reader {
 	struct ev_follow *f;
 	struct ev_track *t;
 	struct ev_store *store;
+	struct ev_pace *pace; /* NULL unless adaptiveRate.enabled */
 	struct ev_stats_io *io;
 	struct ev_batch b;
 	struct rk_buf raw; /* the batch's lines, each NUL-terminated */
@@ -162,7 +163,9 @@ ev_batch_clear(struct ev_batch *b)
 		}
 		free(b->up[i].kv);
 	}
-	b->nev = b->nup = 0;
+	for (size_t i = 0; i < b->npace; i++)
+		rk_buf_free(&b->pace[i].letters);
+	b->nev = b->nup = b->npace = 0;
 }
 
 /* ------------------------------------------------------------ reader */
@@ -174,8 +177,10 @@ on_event(void *arg, const struct rk_event *ev)
 
 	ev_stats_event(r->o.stats, ev);
 	atomic_fetch_add(&r->events, 1);
-	if (!r->o.dry_run)
+	if (!r->o.dry_run) {
 		ev_batch_add_event(&r->b, ev);
+		ev_pace_note(r->pace, &r->b, ev);
+	}
 }
 
 static void
@@ -204,6 +209,12 @@ ev_reader_new(const struct ev_reader_opts *o, struct rk_err *err)
 		free(r);
 		return NULL;
 	}
+	if (!o->dry_run && o->cfg->adaptiveRate.enabled &&
+	    (r->pace = ev_pace_new(o->cfg, r->io, err)) == NULL) {
+		ev_store_free(r->store);
+		free(r);
+		return NULL;
+	}
 	r->t = ev_track_new((size_t)o->cfg->eventd.maxMessages, on_event, r);
 	r->lines = rk_calloc(BATCH_LINES, sizeof(*r->lines));
 	r->want = rk_calloc(BATCH_LINES, sizeof(*r->want));
@@ -220,11 +231,13 @@ ev_reader_free(struct ev_reader *r)
 	ev_follow_close(r->f);
 	ev_track_free(r->t);
 	ev_store_free(r->store);
+	ev_pace_free(r->pace);
 	ev_batch_clear(&r->b);
 	rk_buf_free(&r->b.json);
 	free(r->b.joff);
 	free(r->b.type);
 	free(r->b.up);
+	free(r->b.pace);
 	rk_buf_free(&r->raw);
 	free(r->off);
 	free(r->lines);

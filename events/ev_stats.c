@@ -159,6 +159,8 @@ init_smtpd(struct ev_stats *s, struct rk_metrics *reg)
 	    "Total number of mail delivered to a virtual mailbox.");
 }
 
+static const char *const l_pace[] = { "destination", "kind" };
+
 static void
 init_own(struct ev_stats *s, struct rk_metrics *reg)
 {
@@ -183,6 +185,11 @@ init_own(struct ev_stats *s, struct rk_metrics *reg)
 	    l_how);
 	s->io.up = rk_metrics_gauge(reg, "relaykit_eventd_up",
 	    "1 while the log is followed and events are stored.", 0, NULL);
+	s->io.pace = rk_metrics_counter(reg, "relaykit_pace_outcomes_total",
+	    "Delivery outcomes of paced destinations, by destination (a "
+	    "listed one, or \"other\") and kind: ok, limited, severe "
+	    "(rate-limit replies), other (deferrals that do not count).",
+	    2, l_pace);
 	/* label values that exist from the start, at 0 */
 	for (int i = 0; i < RK_EVT_NTYPES; i++) {
 		rk_metric_add(s->events, 0, RK_LABELS(rk_event_type_name(i)));

@@ -21,6 +21,7 @@
 #include "rk_cfg.h"
 #include "rk_log.h"
 #include "rk_mem.h"
+#include "rk_pace.h"
 #include "rk_redis.h"
 
 #include "eventd.h"
@@ -31,6 +32,8 @@ struct ev_store {
 	char maxlen[24], ttl[24];
 	uint64_t max_age_ms;
 	struct ev_stats_io *io;
+	struct rk_redis_script pace; /* rk_pace_lua */
+	bool warmup;
 };
 
 struct ev_store *
@@ -57,6 +60,8 @@ ev_store_new(const struct rk_cfg *cfg, const char *name, struct ev_stats_io *io,
 	    (long long)cfg->inbound.bounce.maxAgeDays * 86400);
 	s->max_age_ms = cfg->eventd.streamMaxAge;
 	s->io = io;
+	rk_redis_script_init(&s->pace, rk_pace_lua);
+	s->warmup = cfg->adaptiveRate.warmup.enabled;
 	return s;
 }
 
@@ -182,15 +187,61 @@ append_updates(
 	return rc;
 }
 
+#define PACE_TTL "2592000" /* 30 days without an outcome: forgotten */
+
+/* One destination's outcomes through rk_pace_lua (loaded just before
+   MULTI on this connection, so EVALSHA finds it). */
+static int
+append_pace(struct ev_store *s, const struct ev_pace_out *o, const char *now,
+    const char *day, struct rk_err *err)
+{
+	struct rk_buf k1, k2;
+	char a[7][32];
+	int rc;
+
+	rk_buf_init(&k1);
+	rk_buf_init(&k2);
+	rk_pace_args(o->cfg, a);
+	{
+		const char *argv[] = { "EVALSHA", s->pace.sha1, "2",
+			rk_redis_key(s->r, &k1, "pace:%s", o->dest),
+			rk_redis_key(s->r, &k2, "warm:%s:%s", o->dest, day),
+			o->letters.data, now, a[0], a[1], a[2], a[3], a[4],
+			a[5], a[6], PACE_TTL, s->warmup ? "1" : "0" };
+
+		rc = append(s, err, sizeof(argv) / sizeof(argv[0]), argv);
+	}
+	rk_buf_free(&k1);
+	rk_buf_free(&k2);
+	return rc;
+}
+
+/* SCRIPT LOAD before MULTI when the batch paces anything; returns the
+   number of replies it adds (0 or 1), or -1. */
+static int
+append_pace_load(
+    struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
+{
+	const char *argv[] = { "SCRIPT", "LOAD", s->pace.source };
+
+	if (b->npace == 0)
+		return 0;
+	return append(s, err, 3, argv) == 0 ? 1 : -1;
+}
+
 static int
 append_batch(
     struct ev_store *s, const struct ev_batch *b, size_t *n, struct rk_err *err)
 {
 	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
 	const char *set[] = { "SET", s->pos_key, b->pos };
-	int rc = append(s, err, 1, multi);
+	int pre = append_pace_load(s, b, err);
+	int rc = pre < 0 ? -1 : append(s, err, 1, multi);
+	char now[24], day[9];
 
-	*n = 1;
+	*n = 1 + (size_t)(pre > 0);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL) * 1000);
+	rk_pace_day_stamp(time(NULL), day);
 	for (size_t i = 0; i < b->nev && rc == 0; i++, (*n)++) {
 		const char *argv[] = { "XADD", s->stream_key, "MAXLEN", "~",
 			s->maxlen, "*", RK_EVENT_F_TYPE,
@@ -205,6 +256,8 @@ append_batch(
 	}
 	if (rc == 0)
 		rc = append_updates(s, b, n, err);
+	for (size_t i = 0; i < b->npace && rc == 0; i++, (*n)++)
+		rc = append_pace(s, &b->pace[i], now, day, err);
 	if (rc == 0)
 		rc = append(s, err, 3, set);
 	if (rc == 0)

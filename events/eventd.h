@@ -214,6 +214,7 @@ struct ev_stats_io {
 	struct rk_metric *batches;        /* histogram: batch seconds */
 	struct rk_metric *rotations;      /* how */
 	struct rk_metric *up;             /* gauge: reading and storing */
+	struct rk_metric *pace;           /* destination, kind */
 };
 struct ev_stats_io *ev_stats_io(struct ev_stats *s);
 
@@ -228,6 +229,12 @@ struct ev_update {
 	struct ev_kv *kv;
 	size_t n;
 };
+/* A paced destination's outcomes in one batch, in order (rk_pace). */
+struct ev_pace_out {
+	char dest[256];
+	const struct rk_cfg_adaptive *cfg; /* borrowed from the config */
+	struct rk_buf letters;             /* o, l, s, d */
+};
 /* What one batch of lines writes: events, states, the position after. */
 struct ev_batch {
 	struct rk_buf json; /* the events' JSON, one after the other */
@@ -236,14 +243,29 @@ struct ev_batch {
 	size_t nev, capev;
 	struct ev_update *up;
 	size_t nup, capup;
+	struct ev_pace_out *pace;
+	size_t npace, cappace;
 	char pos[EV_POS_LEN];
 };
 void ev_batch_add_event(struct ev_batch *b, const struct rk_event *ev);
 void ev_batch_add_state(struct ev_batch *b, const struct ev_msg *m);
 void ev_batch_clear(struct ev_batch *b);
 
-struct ev_store;
+/* ------------------------------------------------------------- ev_pace */
+
+/* eventd's side of adaptive pacing: outcomes into the batch. */
+struct ev_pace;
 struct rk_cfg;
+/* NULL when adaptiveRate is off (then ev_pace_note does nothing), or on
+   a bad pattern (err set: cannot happen with a checked config). */
+struct ev_pace *ev_pace_new(
+    const struct rk_cfg *cfg, struct ev_stats_io *io, struct rk_err *err);
+void ev_pace_free(struct ev_pace *p);
+/* Notes ev's outcome for its destination, if paced; p may be NULL. */
+void ev_pace_note(
+    struct ev_pace *p, struct ev_batch *b, const struct rk_event *ev);
+
+struct ev_store;
 /* Connects lazily; NULL with err on a bad redis option. */
 struct ev_store *ev_store_new(const struct rk_cfg *cfg, const char *name,
     struct ev_stats_io *io, struct rk_err *err);

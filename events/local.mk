@@ -37,7 +37,7 @@ sbin_PROGRAMS += events/relaykit-eventd
 EV_CORE = events/ev_line.c events/ev_track.c events/ev_stats.c events/eventd.h
 events_relaykit_eventd_SOURCES = events/eventd.c $(EV_CORE) \
 	events/ev_follow.c events/ev_reader.c events/ev_store.c \
-	events/ev_parse.c
+	events/ev_parse.c events/ev_pace.c
 events_relaykit_eventd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS)
 events_relaykit_eventd_LDADD = $(RK_LIBS) $(EVENT_LIBS)

@@ -221,6 +221,17 @@ rk_pace_transport(uint64_t tier_ms, char *buf, size_t n)
 	snprintf(buf, n, "rk_pace_%llus", (unsigned long long)(tier_ms / 1000));
 }
 
+void
+rk_pace_nexthop(const struct rk_cfg *cfg, char *buf, size_t n)
+{
+	const struct rk_cfg_relay *r = &cfg->mail.relay;
+
+	if (r->enabled && r->host != NULL)
+		snprintf(buf, n, "[%s]:%lld", r->host, (long long)r->port);
+	else if (n > 0)
+		buf[0] = '\0';
+}
+
 /* ------------------------------------------------------------ warm-up */
 
 int64_t

@@ -29,6 +29,8 @@
 #include "rk_str.h"
 
 #define RK_PACE_DEST_MAX 256
+/* The socketmap table's name: socketmap:unix:PATH:pace */
+#define RK_PACE_MAP "pace"
 
 /* The destination that paces a recipient domain. */
 struct rk_pace_dest {
@@ -78,6 +80,11 @@ size_t rk_pace_tier(
     const uint64_t *tiers, size_t n, uint64_t delay_ms, uint64_t floor_ms);
 /* A tier's transport name, "rk_pace_5s", into buf. */
 void rk_pace_transport(uint64_t tier_ms, char *buf, size_t n);
+
+/* Where a ladder transport sends mail: "[host]:port" of mail.relay when
+   it is enabled (paced mail must not go around an upstream relay), else
+   "" (the recipient domain's MX). */
+void rk_pace_nexthop(const struct rk_cfg *cfg, char *buf, size_t n);
 
 /* Warm-up: the day t falls on, counted from startDate (day 1, UTC);
    0 or less before it, 1 when startDate is unset. */

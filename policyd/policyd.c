@@ -35,6 +35,7 @@
 #include "rk_supervise.h"
 #include "policyd.h"
 #include "pd_sasl.h"
+#include "pd_sockmap.h"
 
 #define PROG "relaykit-policyd"
 
@@ -43,6 +44,8 @@ struct pd_main {
 	struct pd_server *server;
 	struct pd_sasl_server *sasl;
 	struct pd_gate *gate;
+	struct pd_pace *pace;
+	struct pd_sm_server *sockmap;
 	struct pd_http *http;
 	const char *path;
 	bool foreground;
@@ -56,6 +59,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: " PROG " [-fnV] [-c FILE]\n"
 	    "       " PROG " --hash < password\n"
+	    "       " PROG " [-c FILE] --pacing\n"
 	    "  -c FILE  configuration (default " RK_CFG_DEFAULT_PATH ")\n"
 	    "  -n       check the configuration, print \"configuration OK\"\n"
 	    "  -f       log to standard error instead of the configured "
@@ -64,6 +68,8 @@ usage(FILE *fp)
 	    "  --hash   print a crypt(3) hash (yescrypt) of the password on "
 	    "standard input,\n"
 	    "           for auth.users or auth.usersFile\n"
+	    "  --pacing print each paced destination's delay, transport and "
+	    "warm-up use\n"
 	    "  -h       this help\n");
 }
 
@@ -162,6 +168,11 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("ok"));
 	if (cfg->auth.enabled != old_auth)
 		rk_log_warnx("reload: auth.enabled changed; restart to apply");
+	if ((m->pace != NULL) != cfg->adaptiveRate.enabled)
+		rk_log_warnx(
+		    "reload: adaptiveRate.enabled changed; restart to apply");
+	if (m->pace != NULL)
+		pd_pace_reload(m->pace);
 	rk_log_info("reloaded %s: %zu rate-limit rules, %zu users", m->path,
 	    st->nrules, st->nusers);
 }
@@ -246,6 +257,13 @@ run(void *arg)
 			goto out;
 		}
 	}
+	if (ctx->sockets.sockmap.n > 0 &&
+	    ((m->pace = pd_pace_new(ctx, &err)) == NULL ||
+	        (m->sockmap = pd_sm_server_new(ctx, m->pace, &err)) == NULL)) {
+		rk_log_warnx("cannot serve the pacing table: %s", err.msg);
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
 	if (cfg->metrics.enabled &&
 	    (m->http =
 	            pd_http_new(ctx->base, &ctx->metrics, cfg->metrics.address,
@@ -260,21 +278,23 @@ run(void *arg)
 	for (int i = 0; i < 3; i++)
 		event_add(sig[i], NULL);
 	rk_log_info("started: %zu listeners, %zu SASL listeners, %zu PROXY "
-	            "gates, %zu rate-limit rules, %zu users, redis prefix "
-	            "\"%s\"",
+	            "gates, %zu socketmap listeners, %zu rate-limit rules, %zu "
+	            "users, redis prefix \"%s\"",
 	    ctx->sockets.policy.n, ctx->sockets.sasl.n, ctx->sockets.gate.n,
-	    ctx->state->nrules, ctx->state->nusers,
+	    ctx->sockets.sockmap.n, ctx->state->nrules, ctx->state->nusers,
 	    pd_redis_prefix(ctx->redis));
 	event_base_dispatch(ctx->base);
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 out:
+	pd_sm_server_free(m->sockmap);
 	pd_gate_free(m->gate);
 	pd_sasl_server_free(m->sasl);
 	pd_crypt_pool_free(ctx->crypt);
 	pd_server_free(m->server);
 	pd_http_free(m->http);
 	pd_redis_free(ctx->redis);
+	pd_pace_free(m->pace); /* after Redis: its replies name it */
 	pd_state_unref(ctx->state);
 	pd_metrics_fini(&ctx->metrics);
 	event_base_free(ctx->base);
@@ -352,6 +372,10 @@ open_sockets(struct pd_main *m, struct rk_err *err)
 	if (m->cfg->auth.enabled &&
 	    open_kind(m, &sk->sasl, p->saslListen, p->nsaslListen, err) != 0)
 		return -1;
+	if (m->cfg->adaptiveRate.enabled &&
+	    open_kind(m, &sk->sockmap, p->socketmapListen, p->nsocketmapListen,
+	        err) != 0)
+		return -1;
 	return open_gates(m, sk, err);
 }
 
@@ -360,6 +384,7 @@ free_sockets(struct pd_sockets *sk)
 {
 	free(sk->policy.fd);
 	free(sk->sasl.fd);
+	free(sk->sockmap.fd);
 	free(sk->gate.fd);
 	free(sk->gate_backend);
 	memset(sk, 0, sizeof(*sk));
@@ -401,6 +426,18 @@ main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--hash") == 0)
 		return pd_hash_main(stdin, stdout, stderr);
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--pacing") == 0) {
+			const char *path = RK_CFG_DEFAULT_PATH;
+
+			if (argc == 4 && i == 3 && strcmp(argv[1], "-c") == 0)
+				path = argv[2];
+			else if (argc != 2) {
+				usage(stderr);
+				return EX_USAGE;
+			}
+			return pd_pace_status(path, stdout, stderr);
+		}
 	while ((ch = getopt(argc, argv, "c:fhnV")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -228,6 +228,7 @@ struct pd_sockets {
 	struct pd_fds policy;   /* policyd.listen */
 	struct pd_fds sasl;     /* policyd.saslListen, with auth.enabled */
 	struct pd_fds gate;     /* mail.listeners[] with proxyProtocol */
+	struct pd_fds sockmap;  /* policyd.socketmapListen, with pacing */
 	uint16_t *gate_backend; /* the loopback port each gate forwards to */
 };
 

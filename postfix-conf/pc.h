@@ -50,6 +50,9 @@ struct pc_ctx {
 	bool smtpd_chroot;   /* the smtp service runs chrooted */
 	bool dry_run;
 	char *files; /* confdir/relaykit: maps and TLS we write */
+	/* what the directory has now, and the originals an earlier run
+	   recorded: together, what the host itself set (see pc_desired) */
+	const struct pc_list *cur, *orig;
 };
 
 /* pc_postfix.c: talking to postconf(1) and postmap(1). */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "rk_mem.h"
+#include "rk_pace.h"
 #include "pc.h"
 
 #define RELAY_RESTRICTIONS                                                     \
@@ -325,9 +326,12 @@ rate_delay_s(const struct rk_cfg_rl_domain *d)
 	return (ms + 999) / 1000;
 }
 
+static void prepend_host(struct pc_ctx *ctx, struct pc_list *w,
+    const char *param, const char *first);
+
 static void
-want_domain(
-    struct pc_list *w, const struct rk_cfg_rl_domain *d, struct rk_buf *map)
+want_domain(struct pc_list *w, const struct rk_cfg_rl_domain *d,
+    const char *nexthop, struct rk_buf *map)
 {
 	char *t = transport_name(d->name), key[300], param[300];
 	struct rk_buf entry;
@@ -352,9 +356,39 @@ want_domain(
 	}
 	snprintf(param, sizeof(param), "%s_destination_rate_delay", t);
 	want(w, param, "%llus", (unsigned long long)rate_delay_s(d));
-	rk_buf_printf(map, "%s %s:\n", d->name, t);
+	rk_buf_printf(map, "%s %s:%s\n", d->name, t, nexthop);
 	rk_buf_free(&entry);
 	free(t);
+}
+
+static const char *host_value(
+    const struct pc_ctx *ctx, enum pc_kind kind, const char *key);
+
+/*
+ * Transports relaykit routes domains to must reach the same next hop
+ * Postfix would: with a relayhost the host set itself (not mail.relay),
+ * a domain's transport would send around it, straight to the MX.
+ */
+static int
+unrelayed(const struct pc_ctx *ctx, const char *what, struct rk_err *err)
+{
+	static const char *const params[] = { "relayhost",
+		"sender_dependent_relayhost_maps",
+		"sender_dependent_default_transport_maps" };
+
+	if (ctx->cfg->mail.relay.enabled)
+		return 0;
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		const char *v = host_value(ctx, PC_MAIN, params[i]);
+
+		if (v != NULL && *v != '\0')
+			return rk_err_set(err,
+			    "main.cf sets %s = %s, but relaykit.yaml has no "
+			    "mail.relay: the transports of %s would deliver "
+			    "around it; set mail.relay to that relay",
+			    params[i], v, what);
+	}
+	return 0;
 }
 
 static int
@@ -362,10 +396,12 @@ want_rate_limits(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
 	const struct rk_cfg_rate_limit *rl = &ctx->cfg->rateLimit;
 	struct rk_buf map, path;
+	char nh[300];
 	int rc = 0;
 
 	if (!rl->enabled)
 		return 0;
+	rk_pace_nexthop(ctx->cfg, nh, sizeof(nh));
 	want(w, "default_destination_concurrency_limit", "%lld",
 	    (long long)rl->global.maxConnections);
 	want(w, "smtp_connection_reuse_count_limit", "%lld",
@@ -376,14 +412,20 @@ want_rate_limits(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	rk_buf_init(&path);
 	for (size_t i = 0; i < rl->ndomains; i++)
 		if (rl->domains[i].enabled)
-			want_domain(w, &rl->domains[i], &map);
+			want_domain(w, &rl->domains[i], nh, &map);
 	for (size_t i = 0; i < rl->ncustomDomains; i++)
 		if (rl->customDomains[i].enabled)
-			want_domain(w, &rl->customDomains[i], &map);
-	if (map.len > 0) {
+			want_domain(w, &rl->customDomains[i], nh, &map);
+	if (map.len > 0 && unrelayed(ctx, "rateLimit.domains", err) != 0)
+		rc = -1;
+	else if (map.len > 0) {
+		struct rk_buf arg;
+
+		rk_buf_init(&arg);
 		rk_buf_printf(&path, "%s/transport", ctx->files);
-		want(w, "transport_maps", "$default_database_type:%s",
-		    path.data);
+		rk_buf_printf(&arg, "$default_database_type:%s", path.data);
+		prepend_host(ctx, w, "transport_maps", arg.data);
+		rk_buf_free(&arg);
 		if (!ctx->dry_run &&
 		    (pc_write_file(path.data, map.data, 0644, err) != 0 ||
 		        pc_postmap(ctx, path.data, err) != 0))
@@ -449,6 +491,35 @@ prepend(struct pc_list *w, const char *param, const char *first)
 		want(w, param, "%s", b.data);
 	}
 	rk_buf_free(&b);
+}
+
+/*
+ * What the host itself set: the original an earlier run recorded (NULL:
+ * it was unset), else the current value.  relaykit builds on it rather
+ * than clobbering it.
+ */
+static const char *
+host_value(const struct pc_ctx *ctx, enum pc_kind kind, const char *key)
+{
+	const struct pc_item *it = NULL;
+
+	if (ctx->orig != NULL)
+		it = pc_list_find(ctx->orig, kind, key);
+	if (it == NULL && ctx->cur != NULL)
+		it = pc_list_find(ctx->cur, kind, key);
+	return it != NULL ? it->value : NULL;
+}
+
+/* first, before what relaykit or else the host already has in param. */
+static void
+prepend_host(
+    struct pc_ctx *ctx, struct pc_list *w, const char *param, const char *first)
+{
+	const char *h = host_value(ctx, PC_MAIN, param);
+
+	if (pc_list_find(w, PC_MAIN, param) == NULL && h != NULL && *h)
+		want(w, param, "%s", h);
+	prepend(w, param, first);
 }
 
 /* "a, reject_unauth_destination" -> "a, ACCESS, reject_unauth_destination" */
@@ -534,7 +605,7 @@ want_inbound(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 		goto out;
 	want_bounce_service(ctx, w);
 	rk_buf_printf(&arg, "regexp:%s", tpath.data);
-	prepend(w, "transport_maps", arg.data);
+	prepend_host(ctx, w, "transport_maps", arg.data);
 	rk_buf_reset(&arg);
 	rk_buf_printf(&arg, "check_recipient_access regexp:%s", apath.data);
 	insert_access(w, "smtpd_relay_restrictions", arg.data);
@@ -556,6 +627,127 @@ want_maillog(struct pc_ctx *ctx, struct pc_list *w)
 		return;
 	want(w, "maillog_file", "%s",
 	    strcmp(e->logFile, "-") == 0 ? "/dev/stdout" : e->logFile);
+}
+
+/* ------------------------------------------------------------- pacing */
+
+/* A master.cf entry like the host's base one, renamed, with chroot set
+   (NULL: as it was) and extra appended. */
+static void
+entry_like(struct rk_buf *out, const char *base, const char *name,
+    const char *chroot, const char *extra)
+{
+	char *copy = rk_strdup(base), *save = NULL;
+	int i = 0;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save), i++) {
+		if (i > 0)
+			rk_buf_putc(out, ' ');
+		rk_buf_puts(out, i == 0 ? name : i == 4 && chroot ? chroot : t);
+	}
+	if (*extra)
+		rk_buf_printf(out, " %s", extra);
+	free(copy);
+}
+
+static const char *
+host_entry(const struct pc_ctx *ctx, const char *key, const char *dflt)
+{
+	const char *v = host_value(ctx, PC_MASTER, key);
+
+	return v != NULL ? v : dflt;
+}
+
+/* One smtp transport per tier, each with its rate delay. */
+static void
+want_ladder(struct pc_ctx *ctx, struct pc_list *w)
+{
+	const struct rk_cfg_adaptive_rate *ar = &ctx->cfg->adaptiveRate;
+	const char *smtp =
+	    host_entry(ctx, "smtp/unix", "smtp unix - - n - - smtp");
+
+	for (size_t i = 0; i < ar->ntiers; i++) {
+		char name[64], key[96], extra[160];
+		struct rk_buf e;
+
+		rk_pace_transport(ar->tiers[i], name, sizeof(name));
+		snprintf(key, sizeof(key), "%s/unix", name);
+		snprintf(
+		    extra, sizeof(extra), "-o syslog_name=postfix/%s", name);
+		rk_buf_init(&e);
+		entry_like(&e, smtp, name, NULL, extra);
+		want_service(w, key, e.data);
+		rk_buf_free(&e);
+		snprintf(key, sizeof(key), "%s_destination_rate_delay", name);
+		want(
+		    w, key, "%llus", (unsigned long long)(ar->tiers[i] / 1000));
+		snprintf(
+		    key, sizeof(key), "%s_destination_concurrency_limit", name);
+		want(w, key, "1");
+	}
+}
+
+/* Tokens of a table list ("a, b c") joined by commas, no spaces: a
+   master.cf -o value. */
+static void
+join_maps(struct rk_buf *out, const char *list)
+{
+	char *copy = rk_strdup(list), *save = NULL;
+
+	for (char *t = strtok_r(copy, ", \t", &save); t;
+	     t = strtok_r(NULL, ", \t", &save))
+		rk_buf_printf(out, "%s%s", out->len ? "," : "", t);
+	free(copy);
+}
+
+/*
+ * Adaptive pacing: the ladder, and a trivial-rewrite of relaykit's own
+ * (not chrooted: it reaches policyd's socket anywhere) whose
+ * transport_maps end with policyd's socketmap, used by the queue manager
+ * only, so smtpd's recipient checks never depend on policyd and each
+ * recipient is looked up once per delivery attempt.  Called last: its
+ * transport_maps are the host's and relaykit's, as written literally
+ * (a $transport_maps there would name itself).
+ */
+static int
+want_pacing(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+{
+	const struct rk_cfg *c = ctx->cfg;
+	const struct pc_item *tm = pc_list_find(w, PC_MAIN, "transport_maps");
+	const char *maps =
+	    tm ? tm->value : host_value(ctx, PC_MAIN, "transport_maps");
+	struct rk_buf list, extra, e;
+	char ep[400];
+
+	if (!c->adaptiveRate.enabled)
+		return 0;
+	if (c->policyd.nsocketmapListen == 0)
+		return rk_err_set(err, "policyd.socketmapListen is empty");
+	if (unrelayed(ctx, "adaptiveRate", err) != 0)
+		return -1;
+	want_ladder(ctx, w);
+	rk_endpoint_format(&c->policyd.socketmapListen[0], ep, sizeof(ep));
+	rk_buf_init(&list);
+	rk_buf_init(&extra);
+	rk_buf_init(&e);
+	join_maps(&list, maps ? maps : "");
+	rk_buf_printf(
+	    &list, "%ssocketmap:%s:" RK_PACE_MAP, list.len ? "," : "", ep);
+	rk_buf_printf(&extra, "-o transport_maps=%s", list.data);
+	entry_like(&e,
+	    host_entry(
+	        ctx, "rewrite/unix", "rewrite unix - - n - - trivial-rewrite"),
+	    "rk_rewrite", "n", extra.data);
+	want_service(w, "rk_rewrite/unix", e.data);
+	rk_buf_reset(&e);
+	rk_buf_printf(&e, "%s -o rewrite_service_name=rk_rewrite",
+	    host_entry(ctx, "qmgr/unix", "qmgr unix n - n 300 1 qmgr"));
+	want_service(w, "qmgr/unix", e.data);
+	rk_buf_free(&list);
+	rk_buf_free(&extra);
+	rk_buf_free(&e);
+	return 0;
 }
 
 int
@@ -588,7 +780,7 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	    policy.len ? policy.data : "", policy.len ? ", " : "");
 	want_listeners(ctx, w);
 	want_maillog(ctx, w);
-	if (want_inbound(ctx, w, err) != 0)
+	if (want_inbound(ctx, w, err) != 0 || want_pacing(ctx, w, err) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -130,6 +130,8 @@ run_mode(struct pc_ctx *ctx, enum mode mode, struct rk_err *err)
 	if (pc_current(ctx, &cur, err) != 0 ||
 	    pc_state_load(ctx->confdir, &orig, err) != 0)
 		goto out;
+	ctx->cur = &cur;
+	ctx->orig = &orig;
 	if (mode != MODE_REMOVE && pc_desired(ctx, &want, err) != 0)
 		goto out;
 	plan(&cur, &want, &orig, &changes);

@@ -81,7 +81,8 @@ is "$(stat -c %a "$D/relaykit/sasl_passwd")" 600 "password map is private"
 ok "password map built with postmap" test -e "$D/relaykit/sasl_passwd.db"
 is "$(postmap -c "$D" -q '[smtp.upstream.test]:587' "hash:$D/relaykit/sasl_passwd")" \
 	"relayuser:s3cret!" "password map answers for the relay"
-is "$(postmap -c "$D" -q gmail.com "hash:$D/relaykit/transport")" "rk_gmail_com:" "transport map"
+is "$(postmap -c "$D" -q gmail.com "hash:$D/relaykit/transport")" \
+	"rk_gmail_com:[smtp.upstream.test]:587" "transport map: the domain's transport, through the relay"
 ok "self-signed certificate generated" openssl x509 -in "$D/relaykit/tls-cert.pem" -noout
 
 applied=$(snap)

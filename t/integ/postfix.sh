@@ -42,7 +42,10 @@ pf_configure() {
 		delay_warning_time = 0
 		smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 	CF
-	for line in "$@"; do printf '%s\n' "$line" >>"$dir/etc/main.cf"; done
+	for line in "$@"; do # a line for a parameter set above replaces it
+		sed -i "/^${line%% *} = /d" "$dir/etc/main.cf"
+		printf '%s\n' "$line" >>"$dir/etc/main.cf"
+	done
 	sed -e 's/^\(\S*\s\+\S\+\s\+\S\+\s\+\S\+\s\+\)y/\1n/' \
 		-e "s/^smtp\(\s\+\)inet/127.0.0.1:$port\1inet/" \
 		/usr/share/postfix/master.cf.dist >"$dir/etc/master.cf"

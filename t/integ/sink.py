@@ -8,13 +8,17 @@ stored byte for byte as DIR/N.eml, with its envelope in DIR/N.env
 recipient whose local part starts with "defer" gets 451 4.7.1, one
 starting with "reject" gets 550 5.1.1, and one starting with "grey" gets
 421 4.7.28 (a provider's rate limiting) the first time it is tried and
-250 afterwards, so tests can provoke deferrals, bounces and retries.  Lines of any length are accepted (up to 1 MiB), as many real
+250 afterwards, so tests can provoke deferrals, bounces and retries.
+While DIR/throttle lists a domain (one per line), its recipients get
+421-4.7.28 (a provider slowing a sender down).  Every RCPT is logged in
+DIR/attempts.log as "TIME ADDRESS CODE".  Lines of any length are accepted (up to 1 MiB), as many real
 receivers do, so a test sees exactly what the relay sent instead of the
 sink refusing lines over 1000 octets.  Runs until killed.
 """
 import asyncio
 import os
 import sys
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -28,8 +32,25 @@ class Handler:
         self.count = 0
         self.tried = set()
 
+    def throttled(self, address):
+        try:
+            with open(os.path.join(self.outdir, "throttle")) as f:
+                domains = f.read().split()
+        except OSError:
+            return False
+        return address.rsplit("@", 1)[-1].lower() in domains
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        answer = self.answer(envelope, address)
+        with open(os.path.join(self.outdir, "attempts.log"), "a") as f:
+            f.write("%.3f %s %s\n" % (time.time(), address, answer[:3]))
+        return answer
+
+    def answer(self, envelope, address):
         local = address.split("@", 1)[0].lower()
+        if self.throttled(address):
+            return ("421 4.7.28 [127.0.0.1] Our system has detected an "
+                    "unusual rate of unsolicited mail (test sink)")
         if local.startswith("defer"):
             return "451 4.7.1 Try again later (test sink)"
         if local.startswith("reject"):
