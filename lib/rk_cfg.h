@@ -368,10 +368,10 @@ struct rk_cfg_webhooks {
 	int64_t maxRetries;
 	uint64_t *retrySchedule; /* ms before each retry; the last repeats */
 	size_t nretrySchedule;
-	int64_t concurrency;  /* requests in flight per process */
-	uint64_t claimAfter;  /* ms: a dead dispatcher's events are taken over */
-	char *consumerName;   /* NULL: the host name */
-	int startAt;          /* enum rk_cfg_wh_start, for a new group */
+	int64_t concurrency; /* requests in flight per process */
+	uint64_t claimAfter; /* ms: a dead dispatcher's events are taken over */
+	char *consumerName;  /* NULL: the host name */
+	int startAt;         /* enum rk_cfg_wh_start, for a new group */
 	int64_t deadLetterMaxLen;
 	struct rk_cfg_endpoint *endpoints;
 	size_t nendpoints;
