@@ -37,7 +37,8 @@ main(int argc, char **argv)
 	struct evhttp *http = evhttp_new(base);
 
 	if (argc != 2 || base == NULL || http == NULL ||
-	    evhttp_bind_socket(http, "127.0.0.1", (unsigned short)atoi(argv[1])))
+	    evhttp_bind_socket(
+	        http, "127.0.0.1", (unsigned short)atoi(argv[1])))
 		return 1;
 	evhttp_set_gencb(http, on_request, NULL);
 	event_base_dispatch(base);
