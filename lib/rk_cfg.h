@@ -479,10 +479,13 @@ struct rk_cfg_metrics {
 
 /* ----------------------------------------------------- programs, log */
 
+enum rk_cfg_milter_order { RK_MILTER_AFTER, RK_MILTER_BEFORE };
+
 struct rk_cfg_milter {
 	struct rk_endpoint listen;
 	uint64_t timeout; /* ms, libmilter's socket timeout */
 	bool metadata;    /* per-message metadata to Redis */
+	int order;        /* enum rk_cfg_milter_order: among the host's */
 };
 
 enum rk_cfg_pd_action {

@@ -1325,12 +1325,17 @@ static const struct cfg_struct metrics_st = { sizeof(struct rk_cfg_metrics),
 
 /* ------------------------------------------------ programs and log */
 
+static const char *const milter_orders[] = { "after", "before", NULL };
+
 static const struct cfg_field milter_fields[] = {
 	FLD(struct rk_cfg_milter, listen, CT_ENDPOINT,
 	    .def = "unix:/run/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
-	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"), END
+	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
+	FLD(struct rk_cfg_milter, order, CT_ENUM, .def = "after",
+	    .names = milter_orders),
+	END
 };
 PLAIN_ST(milter_st, milter_fields);
 

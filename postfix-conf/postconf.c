@@ -29,7 +29,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: relaykit-postconf [-c relaykit.yaml] [-C postfix-dir] "
-	    "[--dry-run | --remove] [--check]\n"
+	    "[--dry-run | --remove] [--check] [--reload]\n"
 	    "       relaykit-postconf -n [-c relaykit.yaml]\n"
 	    "\n"
 	    "Applies relaykit.yaml to a Postfix configuration through "
@@ -41,6 +41,7 @@ usage(FILE *fp)
 	    "nothing\n"
 	    "  --remove    restore every setting an earlier run changed\n"
 	    "  --check     run 'postfix check' on the result\n"
+	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
 	    "  -V          print the version\n",
 	    RK_CFG_DEFAULT_PATH);
@@ -108,6 +109,33 @@ merged(const struct pc_list *cur, const struct pc_list *changes,
 	for (size_t i = 0; i < changes->n; i++)
 		pc_list_add(out, changes->v[i].kind, changes->v[i].key,
 		    changes->v[i].value);
+}
+
+/* Postfix reads main.cf and master.cf again on reload: do it, or say so. */
+static int
+after_change(const char *confdir, bool reload)
+{
+	char *argv[] = { (char *)(uintptr_t) "postfix",
+		(char *)(uintptr_t) "-c", (char *)(uintptr_t)confdir,
+		(char *)(uintptr_t) "reload", NULL };
+	struct rk_err err;
+
+	if (!reload) {
+		printf("relaykit-postconf: run 'postfix -c %s reload' (or "
+		       "relaykit-postconf --reload) for Postfix to use it\n",
+		    confdir);
+		return 0;
+	}
+	if (pc_run(argv, NULL, &err) != 0) {
+		fprintf(stderr,
+		    "relaykit-postconf: postfix reload failed: %s (is "
+		    "Postfix running? 'postfix start' reads the new "
+		    "configuration)\n",
+		    err.msg);
+		return EX_UNAVAILABLE;
+	}
+	printf("relaykit-postconf: Postfix reloaded\n");
+	return 0;
 }
 
 static int
@@ -178,6 +206,7 @@ run_mode(struct pc_ctx *ctx, enum mode mode, struct rk_err *err)
 	else
 		printf("relaykit-postconf: %zu change%s applied to %s\n",
 		    changes.n, changes.n == 1 ? "" : "s", ctx->confdir);
+	ctx->changed = changes.n > 0;
 	rc = 0;
 out:
 	pc_list_free(&cur);
@@ -214,13 +243,14 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "remove", no_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfgpath = RK_CFG_DEFAULT_PATH;
 	char *confdir = NULL;
 	enum mode mode = MODE_APPLY;
-	bool check = false, check_cfg = false;
+	bool check = false, check_cfg = false, reload = false;
 	struct rk_cfg_diag diag;
 	struct rk_err err = { "" };
 	struct pc_ctx ctx = { 0 };
@@ -246,6 +276,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'R':
+			reload = true;
 			break;
 		case 'n':
 			check_cfg = true;
@@ -292,6 +325,8 @@ main(int argc, char **argv)
 	} else if (check && mode != MODE_DRY_RUN) {
 		printf("relaykit-postconf: postfix check passed\n");
 	}
+	if (rc == 0 && ctx.changed)
+		rc = after_change(ctx.confdir, reload);
 	rk_cfg_unref((struct rk_cfg *)(uintptr_t)ctx.cfg);
 	free(ctx.files);
 	free(ctx.queuedir);
