@@ -1,0 +1,14 @@
+# dnsctl: see Makefile.am for the conventions.
+DC_SOURCES = dnsctl/dc.h dnsctl/dc_check.c dnsctl/dc_cf.c \
+	dnsctl/dc_desired.c dnsctl/dc_dns.c dnsctl/dc_extdns.c \
+	dnsctl/dc_http.c dnsctl/dc_ip.c dnsctl/dc_plan.c \
+	dnsctl/dc_rfc2136.c dnsctl/dc_rr.c dnsctl/dc_txt.c
+DC_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dnsctl $(OPENSSL_CFLAGS) \
+	$(LDNS_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+DC_LIBS = $(RK_LIBS) $(LDNS_LIBS) $(CURL_LIBS)
+
+sbin_PROGRAMS += dnsctl/relaykit-dnsctl
+dnsctl_relaykit_dnsctl_SOURCES = dnsctl/dnsctl.c $(DC_SOURCES)
+dnsctl_relaykit_dnsctl_CPPFLAGS = $(DC_CPPFLAGS)
+dnsctl_relaykit_dnsctl_LDADD = $(DC_LIBS)
+dist_man_MANS += man/relaykit-dnsctl.8
