@@ -27,7 +27,8 @@
 #define WAIT_STEP_MS 2000
 
 enum verdict { V_OK, V_MISSING, V_DIFFERENT, V_ERROR };
-static const char *const verdict_names[] = { "ok", "MISSING", "DIFFERENT",
+/* Upper case: a line must not read as a TAP "ok" when a test prints it. */
+static const char *const verdict_names[] = { "OK", "MISSING", "DIFFERENT",
 	"ERROR" };
 
 /* One zone with its servers. */
@@ -87,8 +88,14 @@ check_set(struct checker *c, const struct dc_want *w, const struct dc_answer *a,
 				break;
 			}
 	if (have == w->nvalues && a->rrs.n == w->nvalues) {
-		report(c, V_OK, w, srv, "%s", w->values[0]);
+		report(c, V_OK, w, srv, "%s",
+		    w->nvalues ? w->values[0] : "none, as wanted");
 		return V_OK;
+	}
+	if (w->nvalues == 0) {
+		report(c, V_DIFFERENT, w, srv, "want none, published %s",
+		    a->rrs.v[0].value);
+		return V_DIFFERENT;
 	}
 	if (a->rrs.n == 0) {
 		report(c, V_MISSING, w, srv, "want %s", w->values[0]);

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,22 +65,22 @@ ip_text(const struct rk_ip *ip, char *buf, size_t n)
 	inet_ntop(ip->family, ip->addr, buf, (socklen_t)n);
 }
 
+/*
+ * A and AAAA both, even empty: an address family the relay no longer has
+ * must lose the records this relay published for it.
+ */
 static void
 add_addresses(struct dc_desired *d, const char *host, const struct dc_ips *ips)
 {
-	/* Indices, not pointers: want_new moves the array. */
-	size_t idx[2] = { SIZE_MAX, SIZE_MAX };
+	size_t first = d->n;
 
+	want_new(d, DC_ROLE_ADDR, host, DC_A);
+	want_new(d, DC_ROLE_ADDR, host, DC_AAAA);
 	for (size_t i = 0; i < ips->n; i++) {
 		char buf[INET6_ADDRSTRLEN];
-		int v6 = ips->v[i].family != AF_INET;
 
-		if (idx[v6] == SIZE_MAX) {
-			want_new(d, DC_ROLE_ADDR, host, v6 ? DC_AAAA : DC_A);
-			idx[v6] = d->n - 1;
-		}
 		ip_text(&ips->v[i], buf, sizeof(buf));
-		want_value(&d->v[idx[v6]], buf);
+		want_value(&d->v[first + (ips->v[i].family != AF_INET)], buf);
 	}
 }
 
