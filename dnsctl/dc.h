@@ -309,10 +309,7 @@ int dc_dns_query(struct dc_dns *dns, const char *name, int type,
 /* The zone name belongs to, from the SOA the server names. */
 int dc_dns_zone_of(
     struct dc_dns *dns, const char *name, char **zone, struct rk_err *err);
-/*
- * Zone transfer (TSIG-signed when the handle has a key).  -1 when it
- * failed, -2 when the server refused the TSIG key.
- */
+/* Zone transfer (TSIG-signed when the handle has a key). */
 int dc_dns_axfr(struct dc_dns *dns, const char *zone, struct dc_rrs *out,
     size_t *total, struct rk_err *err);
 /*

@@ -624,23 +624,26 @@ dc_dns_zone_of(
 	return 0;
 }
 
-/* The message of a refused transfer (the last packet's rcode). */
+/* Why a transfer failed: the TSIG error or rcode of the last packet. */
 static int
 axfr_failed(
     struct dc_dns *dns, const char *zone, ldns_status st, struct rk_err *err)
 {
 	const ldns_pkt *last = ldns_axfr_last_pkt(dns->res);
+	const char *tsig = dc_dns_tsig_error(last);
 	char rc[32];
 
-	if (dc_dns_tsig_error(last) != NULL) {
-		send_failed(dns, last, st, "zone transfer", err);
-		return -2;
-	}
+	if (tsig != NULL)
+		return rk_err_set(err,
+		    "%s: zone transfer of %s refused: TSIG error %s (or the "
+		    "key may not transfer the zone)",
+		    dns->label, zone, tsig);
 	if (last != NULL && ldns_pkt_get_rcode(last) != LDNS_RCODE_NOERROR)
-		return rk_err_set(err, "%s: zone transfer of %s: %s",
+		return rk_err_set(err, "%s: zone transfer of %s refused: %s",
 		    dns->label, zone,
 		    dc_dns_rcode_str(ldns_pkt_get_rcode(last), rc, sizeof(rc)));
-	return rk_err_set(err, "%s: zone transfer of %s: %s", dns->label, zone,
+	return rk_err_set(err, "%s: zone transfer of %s failed: %s", dns->label,
+	    zone,
 	    st != LDNS_STATUS_OK ? ldns_get_errorstr_by_id(st) : "incomplete");
 }
 
