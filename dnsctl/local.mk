@@ -13,6 +13,7 @@ dnsctl_relaykit_dnsctl_CPPFLAGS = $(DC_CPPFLAGS)
 dnsctl_relaykit_dnsctl_LDADD = $(DC_LIBS)
 dist_man_MANS += man/relaykit-dnsctl.8
 
-INTEG_TESTS += t/integ/dnsctl_rfc2136.t t/integ/dnsctl_knot.t
+INTEG_TESTS += t/integ/dnsctl_rfc2136.t t/integ/dnsctl_knot.t \
+	t/integ/dnsctl_cloudflare.t
 EXTRA_DIST += t/integ/dnsctl_lib.sh t/integ/dnsctl_cf_fake.py \
 	t/integ/dnsctl_http.py
