@@ -84,6 +84,38 @@ add_addresses(struct dc_desired *d, const char *host, const struct dc_ips *ips)
 	}
 }
 
+/* A DNS name as SPF targets use them: LDH labels, '_' allowed. */
+static int
+spf_target_check(const char *s, struct rk_err *err)
+{
+	size_t label = 0, len = strlen(s);
+
+	if (len == 0 || len > DC_NAME_MAX)
+		return rk_err_set(
+		    err, "dns.spfInclude \"%s\": 1 to 253 bytes", s);
+	for (size_t i = 0; i <= len; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63)
+				return rk_err_set(err,
+				    "dns.spfInclude \"%s\": empty or long "
+				    "label",
+				    s);
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			label++;
+		} else {
+			return rk_err_set(err,
+			    "dns.spfInclude \"%s\": '%c' is not allowed in a "
+			    "host name",
+			    s, c);
+		}
+	}
+	return 0;
+}
+
 static void
 add_spf(struct dc_desired *d, const struct rk_cfg *cfg, const char *domain,
     const struct dc_ips *ips)
@@ -103,6 +135,7 @@ add_spf(struct dc_desired *d, const struct rk_cfg *cfg, const char *domain,
 
 		rk_buf_init(&b);
 		rk_buf_printf(&b, "include:%s", cfg->dns.spfInclude[i]);
+		dc_name_norm(b.data);
 		want_value(w, b.data);
 		rk_buf_free(&b);
 	}
@@ -183,6 +216,9 @@ dc_desired_build(const struct rk_cfg *cfg, const struct dc_ips *ips,
 	const struct rk_cfg_dns *dns = &cfg->dns;
 
 	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < dns->nspfInclude; i++)
+		if (spf_target_check(dns->spfInclude[i], err) == -1)
+			return -1;
 	out->ttl = (uint32_t)dns->ttl;
 	out->owner = dc_hostname(cfg);
 	if ((dns->records.a || dns->records.spf) && ips->n == 0) {
