@@ -14,6 +14,7 @@ dnsctl_relaykit_dnsctl_LDADD = $(DC_LIBS)
 dist_man_MANS += man/relaykit-dnsctl.8
 
 INTEG_TESTS += t/integ/dnsctl_rfc2136.t t/integ/dnsctl_knot.t \
-	t/integ/dnsctl_cloudflare.t t/integ/dnsctl_extdns.t
+	t/integ/dnsctl_cloudflare.t t/integ/dnsctl_extdns.t \
+	t/integ/dnsctl_watch.t t/integ/dnsctl_kube.t
 EXTRA_DIST += t/integ/dnsctl_lib.sh t/integ/dnsctl_cf_fake.py \
 	t/integ/dnsctl_http.py t/integ/dnsctl_dnsendpoint.schema.json
