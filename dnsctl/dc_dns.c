@@ -460,7 +460,8 @@ rr_add(const ldns_rr *rr, const char *owner, struct dc_rrs *rrs)
 	else if (type == DC_TXT)
 		rc = txt_value(rr, &b, &raw);
 	if (rc == 0) {
-		dc_rrs_add(rrs, owner, type, ldns_rr_ttl(rr), b.data, NULL);
+		dc_rrs_add(rrs, owner, type, ldns_rr_ttl(rr),
+		    b.data ? b.data : "", NULL);
 		if (type == DC_TXT)
 			rrs->v[rrs->n - 1].raw = rk_buf_steal(&raw);
 	}

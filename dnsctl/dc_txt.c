@@ -149,8 +149,8 @@ dc_txt_unquote(const char *s, size_t len, char **out, struct rk_err *err)
 	while (i < len && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	if (i == len || s[i] != '"') {
-		if (memchr(s, '\0', len) != NULL)
-			return rk_err_set(err, "TXT value holds a NUL byte");
+		if (len > DC_TXT_MAX || memchr(s, '\0', len) != NULL)
+			return rk_err_set(err, "TXT value too long or binary");
 		*out = rk_strndup(s, len);
 		return 0;
 	}
@@ -165,7 +165,7 @@ dc_txt_unquote(const char *s, size_t len, char **out, struct rk_err *err)
 			rk_buf_free(&b);
 			return rk_err_set(err, "not a quoted TXT value");
 		}
-		if (memchr(b.data, '\0', b.len) != NULL) {
+		if (b.len > 0 && memchr(b.data, '\0', b.len) != NULL) {
 			rk_buf_free(&b);
 			return rk_err_set(err, "TXT value holds a NUL byte");
 		}

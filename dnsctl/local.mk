@@ -18,3 +18,17 @@ INTEG_TESTS += t/integ/dnsctl_rfc2136.t t/integ/dnsctl_knot.t \
 	t/integ/dnsctl_watch.t t/integ/dnsctl_kube.t
 EXTRA_DIST += t/integ/dnsctl_lib.sh t/integ/dnsctl_cf_fake.py \
 	t/integ/dnsctl_http.py t/integ/dnsctl_dnsendpoint.schema.json
+
+# Fuzzing: DNS answers, TXT text, SPF, ownership records, API answers.
+FUZZ_NAMES += dns
+DC_FUZZ_SRC = $(filter %.c,$(DC_SOURCES))
+check_PROGRAMS += t/fuzz/replay_dns
+TESTS += t/fuzz/replay_dns
+t_fuzz_replay_dns_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dns.c $(DC_SOURCES)
+t_fuzz_replay_dns_CPPFLAGS = $(DC_CPPFLAGS) -DFUZZ_NAME='"dns"'
+t_fuzz_replay_dns_LDADD = $(DC_LIBS)
+t/fuzz/fuzz_dns: FUZZ_EXTRA = $(DC_FUZZ_SRC)
+t/fuzz/fuzz_dns: FUZZ_CFLAGS += -I$(top_srcdir)/dnsctl $(LDNS_CFLAGS) \
+	$(CURL_CFLAGS)
+t/fuzz/fuzz_dns: FUZZ_LIBS = $(LDNS_LIBS) $(CURL_LIBS)
+t/fuzz/fuzz_dns: $(DC_FUZZ_SRC:%=$(top_srcdir)/%)
