@@ -32,3 +32,9 @@ t/fuzz/fuzz_dns: FUZZ_CFLAGS += -I$(top_srcdir)/dnsctl $(LDNS_CFLAGS) \
 	$(CURL_CFLAGS)
 t/fuzz/fuzz_dns: FUZZ_LIBS = $(LDNS_LIBS) $(CURL_LIBS)
 t/fuzz/fuzz_dns: $(DC_FUZZ_SRC:%=$(top_srcdir)/%)
+
+check_PROGRAMS += t/unit/dc_test
+TESTS += t/unit/dc_test
+t_unit_dc_test_SOURCES = t/unit/dc_test.c t/tap.h $(DC_SOURCES)
+t_unit_dc_test_CPPFLAGS = $(DC_CPPFLAGS)
+t_unit_dc_test_LDADD = $(DC_LIBS)

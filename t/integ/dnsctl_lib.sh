@@ -24,6 +24,15 @@ dc() {
 	cat "$T/dc.out" "$T/dc.err" >>"$T/dc.all"
 }
 
+# vg ARGS...: dnsctl under valgrind (exit 99 on a memory error or leak);
+# status in $RC.
+vg() {
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 "$DC" "$@" >"$T/vg.out" 2>"$T/vg.err"
+	RC=$?
+	cat "$T/vg.out" "$T/vg.err" >>"$T/dc.all"
+}
+
 # q TYPE NAME: what the server answers, one record a line (dig +short).
 q() { dig +short +norec +time=2 +tries=1 -p "$DNS_PORT" @127.0.0.1 "$1" "$2" | sort; }
 

@@ -140,6 +140,18 @@ is "$(q A mail.$Z)" 192.0.2.27 "nothing changed with a refused key"
 ok "the update log shows no change without the key" \
 	grep -q 'update.*denied\|request has invalid signature\|tsig verify failure' "$SERVER_LOG"
 
+# ----------------------------------------------------------- valgrind
+sed -i "s/tsigKeyName: .*/tsigKeyName: $TSIG_NAME/" rk.yaml
+sed -i 's/static: \[.*\]/static: [192.0.2.29, 2001:db8::29]/' rk.yaml
+if command -v valgrind >/dev/null; then
+	vg -c rk.yaml --force apply
+	is "$RC" 0 "valgrind: transfer, plan and TSIG-signed update are clean"
+	vg -c rk.yaml check
+	is "$RC" 0 "valgrind: check is clean"
+else
+	skip "valgrind not installed"; skip "valgrind not installed"
+fi
+
 # ------------------------------------------------------------ secrets
 ok "the TSIG secret never appears in any output" \
 	sh -c "! grep -qF -- '$SECRET' '$T/dc.all'"
