@@ -318,6 +318,12 @@ test_plan_spf(void)
 		    "redirect=_spf.x.test|! example.test: the SPF record ends "
 		    "in red|! example.test: SPF lookups of _spf.x.test|" },
 		{ "already there", { "v=spf1 ip4:192.0.2.1 ~all" }, "" },
+		{ "over the 10-lookup limit: refused",
+		    { "v=spf1 a mx a:a.x a:b.x a:c.x a:d.x a:e.x a:f.x a:g.x "
+		      "exists:h.x ptr ~all" },
+		    "error: example.test: the SPF record would need 11 DNS "
+		    "lookups; RFC 7208 4.6.4 allows 10 (drop dns.spfInclude "
+		    "entries or foreign include:s)" },
 		{ "other TXT untouched",
 		    { "google-site-verification=x", "v=spf1 ~all" },
 		    "~ example.test TXT v=spf1 ip4:192.0.2.1 ~all|" },
