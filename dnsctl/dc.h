@@ -250,6 +250,7 @@ struct dc_plan_opts {
 	const struct dc_spf_fetch *fetch; /* include: targets; may be NULL */
 };
 
+/* 0 and *out (free with dc_plan_free), or -1 and err (nothing to free). */
 int dc_plan_zone(const struct dc_zone *z, const struct dc_plan_opts *o,
     struct dc_plan *out, struct rk_err *err);
 void dc_plan_free(struct dc_plan *p);

@@ -60,11 +60,8 @@ state(struct dc_ctx *ctx)
 static void
 error_list(json_t *errs, struct rk_buf *b)
 {
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(errs, i, e)
-	{
+	for (size_t i = 0; i < json_array_size(errs); i++) {
+		json_t *e = json_array_get(errs, i);
 		json_t *code = json_object_get(e, "code");
 		json_t *msg = json_object_get(e, "message");
 
@@ -90,12 +87,11 @@ static bool
 has_code(const struct rk_buf *body, const long *codes, size_t n)
 {
 	json_t *root = json_loadb(body->data, body->len, 0, NULL);
-	json_t *e;
-	size_t i;
+	json_t *errs = json_object_get(root, "errors");
 	bool found = false;
 
-	json_array_foreach(json_object_get(root, "errors"), i, e)
-	{
+	for (size_t i = 0; i < json_array_size(errs); i++) {
+		json_t *e = json_array_get(errs, i);
 		json_int_t c = json_integer_value(json_object_get(e, "code"));
 
 		for (size_t k = 0; k < n; k++)
@@ -167,8 +163,7 @@ dc_cf_parse_page(const char *json, size_t len, struct dc_rrs *out,
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *result, *info, *r;
-	size_t i;
+	json_t *result, *info;
 	int rc = 0;
 
 	if (root == NULL)
@@ -186,11 +181,8 @@ dc_cf_parse_page(const char *json, size_t len, struct dc_rrs *out,
 	    (size_t)json_integer_value(json_object_get(info, "total_pages"));
 	*total_count =
 	    (size_t)json_integer_value(json_object_get(info, "total_count"));
-	json_array_foreach(result, i, r)
-	{
-		if ((rc = parse_record(r, out, err)) == -1)
-			break;
-	}
+	for (size_t i = 0; i < json_array_size(result) && rc == 0; i++)
+		rc = parse_record(json_array_get(result, i), out, err);
 	json_decref(root);
 	return rc;
 }

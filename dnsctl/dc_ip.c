@@ -72,8 +72,6 @@ dc_ip_parse_service(
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	json_t *ingress;
 	struct rk_buf hosts;
-	size_t i;
-	json_t *item;
 
 	if (root == NULL)
 		return rk_err_set(err, "Service: not JSON: %s", jerr.text);
@@ -87,7 +85,8 @@ dc_ip_parse_service(
 		    "(status.loadBalancer.ingress)");
 	}
 	rk_buf_init(&hosts);
-	json_array_foreach(ingress, i, item) ingress_one(item, out, &hosts);
+	for (size_t i = 0; i < json_array_size(ingress); i++)
+		ingress_one(json_array_get(ingress, i), out, &hosts);
 	json_decref(root);
 	if (out->n == 0 && hosts.len > 0) {
 		rk_err_set(err,

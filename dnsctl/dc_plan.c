@@ -642,6 +642,8 @@ dc_plan_zone(const struct dc_zone *z, const struct dc_plan_opts *o,
 	free(r.reg_name);
 	dc_reg_free(&r.old);
 	dc_reg_free(&r.neu);
+	if (rc == -1)
+		dc_plan_free(out);
 	return rc;
 }
 
