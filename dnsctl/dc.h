@@ -203,9 +203,13 @@ void dc_ips_free(struct dc_ips *ips);
 /* "192.0.2.1, 2001:db8::1" into b. */
 void dc_ips_format(const struct dc_ips *ips, struct rk_buf *b);
 
-/* Reads the DKIM keys; -1 and err when a key cannot be read. */
+/*
+ * Reads the DKIM keys; -1 and err when a key cannot be read.  dkim_only:
+ * the DKIM records alone (check on a host whose DNS dnsctl does not
+ * manage: the opendkim-testkey use).
+ */
 int dc_desired_build(const struct rk_cfg *cfg, const struct dc_ips *ips,
-    struct dc_desired *out, struct rk_err *err);
+    bool dkim_only, struct dc_desired *out, struct rk_err *err);
 void dc_desired_free(struct dc_desired *d);
 /* The system's host name when mail.hostname is unset; caller frees. */
 char *dc_hostname(const struct rk_cfg *cfg);

@@ -209,9 +209,29 @@ add_dkims(struct dc_desired *d, const struct rk_cfg *cfg, struct rk_err *err)
 	return rc;
 }
 
+static void
+add_domain(struct dc_desired *d, const struct rk_cfg *cfg, const char *dom,
+    const struct dc_ips *ips)
+{
+	const struct rk_cfg_dns *dns = &cfg->dns;
+
+	if (dns->records.mx) {
+		struct rk_buf mx;
+
+		rk_buf_init(&mx);
+		rk_buf_printf(&mx, "10 %s", d->owner);
+		want_value(want_new(d, DC_ROLE_MX, dom, DC_MX), mx.data);
+		rk_buf_free(&mx);
+	}
+	if (dns->records.spf)
+		add_spf(d, cfg, dom, ips);
+	if (dns->records.dmarc)
+		add_dmarc(d, cfg, dom);
+}
+
 int
 dc_desired_build(const struct rk_cfg *cfg, const struct dc_ips *ips,
-    struct dc_desired *out, struct rk_err *err)
+    bool dkim_only, struct dc_desired *out, struct rk_err *err)
 {
 	const struct rk_cfg_dns *dns = &cfg->dns;
 
@@ -221,33 +241,17 @@ dc_desired_build(const struct rk_cfg *cfg, const struct dc_ips *ips,
 			return -1;
 	out->ttl = (uint32_t)dns->ttl;
 	out->owner = dc_hostname(cfg);
-	if ((dns->records.a || dns->records.spf) && ips->n == 0) {
+	if (!dkim_only && (dns->records.a || dns->records.spf) && ips->n == 0) {
 		dc_desired_free(out);
 		return rk_err_set(err,
 		    "no public address: set dns.ip.static, or detect one "
 		    "(dns.ip.fromService, dns.ip.detectOutbound)");
 	}
-	if (dns->records.a)
+	if (!dkim_only && dns->records.a)
 		add_addresses(out, out->owner, ips);
-	for (size_t i = 0; i < cfg->mail.ndomains; i++) {
-		const char *dom = cfg->mail.domains[i].name;
-		struct dc_want *w;
-
-		if (dns->records.mx) {
-			struct rk_buf mx;
-
-			rk_buf_init(&mx);
-			rk_buf_printf(&mx, "10 %s", out->owner);
-			w = want_new(out, DC_ROLE_MX, dom, DC_MX);
-			want_value(w, mx.data);
-			rk_buf_free(&mx);
-		}
-		if (dns->records.spf)
-			add_spf(out, cfg, dom, ips);
-		if (dns->records.dmarc)
-			add_dmarc(out, cfg, dom);
-	}
-	if (dns->records.dkim && cfg->dkim.enabled &&
+	for (size_t i = 0; !dkim_only && i < cfg->mail.ndomains; i++)
+		add_domain(out, cfg, cfg->mail.domains[i].name, ips);
+	if ((dns->records.dkim || dkim_only) && cfg->dkim.enabled &&
 	    add_dkims(out, cfg, err) == -1) {
 		dc_desired_free(out);
 		return -1;

@@ -226,19 +226,24 @@ backend_of(const struct rk_cfg *cfg)
 	return by_provider[cfg->dns.provider];
 }
 
-/* The addresses (given, or detected) and the records they make. */
+/*
+ * The addresses (given, or detected) and the records they make; with
+ * DNS management off, the DKIM records alone (for check).
+ */
 static int
 desired(const struct rk_cfg *cfg, const struct dc_ips *given,
     struct dc_ips *ips, struct dc_desired *d, FILE *log, struct rk_err *err)
 {
-	if (given != NULL) {
+	bool dkim_only = !cfg->dns.enabled;
+
+	if (given != NULL || dkim_only) {
 		memset(ips, 0, sizeof(*ips));
-		for (size_t i = 0; i < given->n; i++)
+		for (size_t i = 0; given != NULL && i < given->n; i++)
 			dc_ips_add(ips, &given->v[i]);
 	} else if (dc_ip_detect(cfg, ips, log, err) == -1) {
 		return -1;
 	}
-	if (dc_desired_build(cfg, ips, d, err) == -1) {
+	if (dc_desired_build(cfg, ips, dkim_only, d, err) == -1) {
 		dc_ips_free(ips);
 		return -1;
 	}
@@ -540,11 +545,13 @@ run(const struct opts *o)
 
 	if (cfg == NULL)
 		return EX_CONFIG;
-	if (!cfg->dns.enabled) {
+	if (!cfg->dns.enabled && o->verb != V_CHECK) {
 		msg("dns.enabled is false in %s: no records to manage", path);
 		rk_cfg_unref(cfg);
 		return o->verb == V_WATCH ? EX_CONFIG : DC_EXIT_OK;
 	}
+	if (!cfg->dns.enabled)
+		msg("dns.enabled is false: checking the DKIM keys only");
 	rk_log_open(DC_PROG, RK_LOG_STDERR, (enum rk_log_level)cfg->log.level);
 	switch (o->verb) {
 	case V_CHECK:

@@ -68,6 +68,11 @@ is "$RC" 0 "check: exit 0"
 like "$OUT" "OK +s1\\._domainkey\\.example\\.test TXT @127\\.0\\.0\\.1:$DNS_PORT: key OK" \
 	"check: key OK, like opendkim-testkey"
 like "$OUT" 'OK +example\.test TXT .*\(3 lookups\)' "check: SPF lookups counted through include:"
+sed 's/^  enabled: true$/  enabled: false/' rk.yaml >off.yaml
+dc -c off.yaml check
+is "$RC" 0 "check with dns.enabled false: the DKIM keys only (opendkim-testkey's job)"
+is "$(printf '%s\n' "$OUT" | grep -vc '_domainkey')" 0 "... no other record is checked"
+like "$ERR" 'checking the DKIM keys only' "... and it says so"
 cp keys/$Z/s1.pem s1.good
 "$KG" -K keys -d $Z -s s1 --force >/dev/null 2>&1
 dc -c rk.yaml check
