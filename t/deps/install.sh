@@ -30,13 +30,14 @@ rk_install_deps() {
 }
 
 # rk_install_npm TOP LOGFILE WHO: installs the npm packages listed in
-# t/deps/npm.txt that are missing into TOP/_build/npm (one project-local
-# prefix; tests find the commands with npm_bin in t/integ/lib.sh).
-# Quiet and idempotent: nothing runs when every package is there.
+# t/deps/npm/*.txt (one file per area) that are missing into
+# TOP/_build/npm (one project-local prefix; tests find the commands with
+# npm_bin in t/integ/lib.sh).  Quiet and idempotent: nothing runs when
+# every package is there.
 rk_install_npm() {
 	local top=$1 log=$2 who=$3 prefix=$1/_build/npm missing="" p name
-	[ -f "$top/t/deps/npm.txt" ] || return 0
-	for p in $(sed 's/#.*//' "$top/t/deps/npm.txt"); do
+	ls "$top"/t/deps/npm/*.txt >/dev/null 2>&1 || return 0
+	for p in $(sed 's/#.*//' "$top"/t/deps/npm/*.txt | sort -u); do
 		name=${p%@*}
 		[ -n "$name" ] || name=$p # a scoped name without a version
 		[ -f "$prefix/node_modules/$name/package.json" ] || missing="$missing $p"

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: MIT
 # relaykit-dnsctl's external-dns output: a DNSEndpoint resource, validated
-# with ajv (npm, t/deps/npm.txt) against the CRD's schema
+# with ajv (npm, t/deps/npm/dnsctl.txt) against the CRD's schema
 # (t/integ/dnsctl_dnsendpoint.schema.json), read back with python's yaml,
 # and holding the SPF record merged with what a real BIND serves.
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/dnsctl_lib.sh"
 need dig
 AJV=$(npm_bin ajv)
-[ -n "$AJV" ] || skip_all "ajv not installed (./test installs t/deps/npm.txt)"
+[ -n "$AJV" ] || skip_all "ajv not installed (./test installs t/deps/npm/*.txt)"
 $PY -c 'import yaml' 2>/dev/null || skip_all "python3-yaml not installed"
 cd "$T" || exit 1
 SCHEMA=$DC_SRC/t/integ/dnsctl_dnsendpoint.schema.json
