@@ -203,7 +203,9 @@ static struct rk_cfg *
 load_config(const char *path)
 {
 	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path, 0, &diag);
+	/* Least privilege: only the dns section's secret files. */
+	struct rk_cfg *cfg =
+	    rk_cfg_load_file(path, RK_CFG_SECRETS | RK_CFG_SEC_DNS, &diag);
 
 	if (cfg == NULL) {
 		rk_cfg_diag_print(&diag, stderr);
