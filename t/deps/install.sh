@@ -35,9 +35,10 @@ rk_install_deps() {
 # npm_bin in t/integ/lib.sh).  Quiet and idempotent: nothing runs when
 # every package is there.
 rk_install_npm() {
-	local top=$1 log=$2 who=$3 prefix=$1/_build/npm missing="" p name
+	local top=$1 log=$2 who=$3 prefix=$1/_build/npm missing="" all="" p name
 	ls "$top"/t/deps/npm/*.txt >/dev/null 2>&1 || return 0
 	for p in $(sed 's/#.*//' "$top"/t/deps/npm/*.txt | sort -u); do
+		all="$all $p"
 		name=${p%@*}
 		[ -n "$name" ] || name=$p # a scoped name without a version
 		[ -f "$prefix/node_modules/$name/package.json" ] || missing="$missing $p"
@@ -50,8 +51,11 @@ rk_install_npm() {
 	command -v npm >/dev/null || { echo "$who: npm missing; cannot install:$missing"; return 0; }
 	echo "$who: npm installing$missing"
 	mkdir -p "$prefix"
-	npm install --prefix "$prefix" --no-audit --no-fund --no-save \
-		--loglevel=error $missing >>"$log" 2>&1 || {
+	# Every listed package in one install, saved in the prefix's
+	# package.json: npm removes from node_modules what that file does
+	# not name, so installing only the missing ones would drop the rest.
+	npm install --prefix "$prefix" --no-audit --no-fund --save-exact \
+		--loglevel=error $all >>"$log" 2>&1 || {
 		echo "$who: npm install failed (see $log)"
 		return 1
 	}
