@@ -413,7 +413,7 @@ struct rk_cfg_dns {
 	} cloudflare;
 	struct {
 		char *server; /* host[:port] */
-		char *zone;
+		char *zone;   /* NULL: each name's SOA, asked of server */
 		char *tsigKeyName;
 		int tsigAlgorithm;
 		char *tsigSecret; /* base64; secret */
@@ -431,11 +431,19 @@ struct rk_cfg_dns {
 	int dmarcPolicy;
 	char *dmarcRua;
 	int64_t ttl;
+	char **nameservers; /* host[:port]; empty: the zones' NS */
+	size_t nnameservers;
+	int64_t maxChangePercent;
 	struct {
 		bool fromService;
 		bool detectOutbound;
 		struct rk_ip *staticIps; /* YAML key "static" */
 		size_t nstaticIps;
+		char **echoUrls; /* answer with the caller's address */
+		size_t nechoUrls;
+		char *service;           /* "name" or "namespace/name" */
+		char *kubernetesApi;     /* NULL: from KUBERNETES_SERVICE_* */
+		char *serviceAccountDir; /* token, ca.crt, namespace */
 	} ip;
 	struct {
 		bool enabled;

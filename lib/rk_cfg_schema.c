@@ -739,12 +739,10 @@ check_dns(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		    "apiTokenFile)");
 		return -1;
 	}
-	if (d->provider == RK_DNS_RFC2136 &&
-	    (d->rfc2136.server == NULL || d->rfc2136.zone == NULL)) {
-		sub_path(p, sizeof(p), path, "rfc2136");
+	if (d->provider == RK_DNS_RFC2136 && d->rfc2136.server == NULL) {
+		sub_path(p, sizeof(p), path, "rfc2136.server");
 		cfg_error(ctx, at(node, "provider"), p,
-		    "server and zone are required when dns.provider is "
-		    "rfc2136");
+		    "required when dns.provider is rfc2136");
 		return -1;
 	}
 	if (d->provider == RK_DNS_RFC2136 &&
@@ -1233,9 +1231,16 @@ static const struct cfg_field records_fields[] = { DNSF(records, a, CT_BOOL,
 	DNSF(records, dmarc, CT_BOOL, .def = "true"), END };
 static const struct cfg_field ip_fields[] = { DNSF(ip, fromService, CT_BOOL,
 	                                          .def = "true"),
-	DNSF(ip, detectOutbound, CT_BOOL, .def = "true"),
+	DNSF(ip, detectOutbound, CT_BOOL, .def = "false"),
 	SUBLST(
 	    struct rk_cfg_dns, ip, "static", staticIps, CT_IP, .flags = F_CSV),
+	SUBLST(struct rk_cfg_dns, ip, "echoUrls", echoUrls, CT_URL,
+	    .flags = F_CSV),
+	DNSF(ip, service, CT_STR, .flags = F_NONEMPTY),
+	DNSF(ip, kubernetesApi, CT_URL),
+	DNSF(ip, serviceAccountDir, CT_STR,
+	    .def = "/var/run/secrets/kubernetes.io/serviceaccount",
+	    .flags = F_PATH | F_NONEMPTY),
 	END };
 static const struct cfg_field watcher_fields[] = { DNSF(watcher, enabled,
 	                                               CT_BOOL, .def = "true"),
@@ -1268,12 +1273,16 @@ static const struct cfg_field dns_fields[] = { FLD(struct rk_cfg_dns, enabled,
 	STRUCTF(struct rk_cfg_dns, records, records_st),
 	FLD(struct rk_cfg_dns, spfPolicy, CT_ENUM, .def = "~all",
 	    .names = spf_names),
-	LST(struct rk_cfg_dns, spfInclude, CT_DOMAIN, .flags = F_CSV),
+	LST(struct rk_cfg_dns, spfInclude, CT_STR, .flags = F_CSV | F_NONEMPTY),
 	FLD(struct rk_cfg_dns, dmarcPolicy, CT_ENUM, .def = "none",
 	    .names = dmarc_names),
 	FLD(struct rk_cfg_dns, dmarcRua, CT_ADDR),
 	FLD(struct rk_cfg_dns, ttl, CT_INT, .def = "300", .min = 60,
 	    .max = 86400),
+	LST(struct rk_cfg_dns, nameservers, CT_STR,
+	    .flags = F_CSV | F_NONEMPTY),
+	FLD(struct rk_cfg_dns, maxChangePercent, CT_INT, .def = "30", .min = 1,
+	    .max = 100),
 	STRUCTF(struct rk_cfg_dns, ip, ip_st),
 	STRUCTF(struct rk_cfg_dns, watcher, watcher_st),
 	STRUCTF(struct rk_cfg_dns, waitForRecords, wait_st), END };
