@@ -22,7 +22,7 @@ EXTRA_DIST += t/integ/bounce_score.py
 BN_PARSER = events/bn_parse.c events/bn_dsn.c events/bn_text.c \
 	events/bn_arf.c events/bn_reason.c events/bn_json.c events/bn_out.c
 FUZZ_NAMES += bounce
-t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER)
+t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER) events/bn.h events/bn_out.h
 t/fuzz/fuzz_bounce: $(BN_PARSER:%=$(top_srcdir)/%) $(top_srcdir)/events/bn.h
 t/fuzz/fuzz_bounce: FUZZ_CFLAGS += -I$(top_srcdir)/events -I$(top_srcdir)/t
 FUZZ_REPLAY += t/fuzz/replay_bounce
