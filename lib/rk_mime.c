@@ -427,28 +427,50 @@ parse_headers(struct rk_mime_part *p, const char *s, size_t n)
 	return pos;
 }
 
+/* RFC 2045 token characters: no space, control or tspecial. */
+static size_t
+token_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && (unsigned char)s[n] > ' ' &&
+	    (unsigned char)s[n] < 0x7f &&
+	    strchr("()<>@,;:\\\"/[]?=", s[n]) == NULL)
+		n++;
+	return n;
+}
+
+/*
+ * "type/subtype; params".  Senders fold before a parameter and forget
+ * the semicolon ("text/plain\n  charset=..."), so the type ends at the
+ * token's end, and what follows is read as parameters either way.
+ */
 static void
 content_type(struct rk_mime_part *p, const char *default_type)
 {
-	const char *ct = rk_mime_header(p, "Content-Type");
-	size_t tl;
+	const char *ct = rk_mime_header(p, "Content-Type"), *s, *rest;
+	size_t tl, sl;
 
 	snprintf(p->type, sizeof(p->type), "%s", default_type);
 	if (ct == NULL)
 		return;
-	tl = strcspn(ct, ";");
-	while (tl > 0 && (ct[tl - 1] == ' ' || ct[tl - 1] == '\t'))
-		tl--;
-	if (tl > 0 && tl < sizeof(p->type) && memchr(ct, '/', tl)) {
-		memcpy(p->type, ct, tl);
-		p->type[tl] = '\0';
-		for (char *c = p->type; *c; c++)
-			if (*c == ' ' || *c == '\t')
-				memmove(c, c + 1, strlen(c));
-		rk_str_lower(p->type);
+	s = ct + strspn(ct, " \t");
+	tl = token_len(s);
+	rest = s + tl + strspn(s + tl, " \t");
+	if (tl > 0 && *rest == '/') {
+		const char *sub = rest + 1 + strspn(rest + 1, " \t");
+
+		sl = token_len(sub);
+		if (sl > 0 && tl + 1 + sl < sizeof(p->type)) {
+			snprintf(p->type, sizeof(p->type), "%.*s/%.*s", (int)tl,
+			    s, (int)sl, sub);
+			rk_str_lower(p->type);
+		}
+		rest = sub + sl;
 	}
-	if (ct[strcspn(ct, ";")] == ';') {
-		p->params = rk_strdup(ct + strcspn(ct, ";") + 1);
+	rest += strspn(rest, " \t;");
+	if (strchr(rest, '=') != NULL) {
+		p->params = rk_strdup(rest);
 		p->charset = rk_mime_param(p->params, "charset");
 		p->boundary = rk_mime_param(p->params, "boundary");
 		if (p->charset)
