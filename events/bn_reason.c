@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rk_log.h"
 #include "rk_mem.h"
 
 #include "bn.h"
@@ -39,7 +40,13 @@ static const struct reason_rule text_rules[] = {
 	        "sender address rejected", "sender verify failed",
 	        "domain of sender address", "sender rejected",
 	        "sender domain does not exist", "sender domain must exist",
-	        "unverified sender") },
+	        "unverified sender", "address that has been blacklisted",
+	        "address has been blacklisted", "sender is in my black list",
+	        "sender is blacklisted", "sender blacklisted") },
+	/* a full mailbox is why a retry timed out, not the other way */
+	{ "mailboxfull",
+	    PH("mailbox full", "mailbox is full", "over quota",
+	        "quota exceeded", "overquota") },
 	{ "expired",
 	    PH("retry timeout exceeded", "message expired",
 	        "delivery time expired",
@@ -55,7 +62,9 @@ static const struct reason_rule text_rules[] = {
 	        "ttl expired", "maximum time allowed", "server busy, retry",
 	        "was delayed", "envelope expired", "giving up.",
 	        "could not deliver for the last", "failing for a long time",
-	        "retry period", "delivery period expired") },
+	        "retry period", "delivery period expired",
+	        "delivery failed * attempts", "failed after * attempts",
+	        "aborted after * hour", "aborted after * day") },
 	{ "authfailure",
 	    PH("spf check", "spf fail", "spf validation", "spf record",
 	        "sender policy framework", "dmarc", "dkim", "5.7.26", "5.7.25",
@@ -63,6 +72,11 @@ static const struct reason_rule text_rules[] = {
 	        "does not pass authentication", "spf)", "spf=fail",
 	        "not authorized to send", "is not designated to send",
 	        "sender is not permitted") },
+	{ "failedstarttls",
+	    PH("does not support tls", "does not support starttls",
+	        "starttls is required", "tls required but not supported",
+	        "starttls failed", "tls negotiation failed",
+	        "tls handshake failed", "could not establish tls") },
 	{ "requireptr",
 	    PH("reverse dns", "reverse lookup", "no ptr", "ptr record",
 	        "reverse hostname", "cannot find your hostname",
@@ -70,7 +84,8 @@ static const struct reason_rule text_rules[] = {
 	        "does not have a reverse", "no reverse", "rdns",
 	        "client host rejected: cannot find", "unresolvable",
 	        "reverse ip", "ip name lookup failed", "reverse-resolve",
-	        "fcrdns") },
+	        "fcrdns", "unverifyable sending ip",
+	        "unverifiable sending ip") },
 	{ "virusdetected",
 	    PH("virus", "malware", "infected", "harmful attachment",
 	        "dangerous attachment") },
@@ -95,11 +110,13 @@ static const struct reason_rule text_rules[] = {
 	        "too many sessions", "too many smtp sessions",
 	        "connections from your") },
 	{ "notaccept",
-	    PH("no mx record", "no smtp service", "null mx",
-	        "does not accept mail", "doesn't accept mail",
-	        "accepts no mail") },
+	    PH("no mx record", "no mx found", "no mx host", "has no mx",
+	        "no smtp service", "null mx", "does not accept mail",
+	        "doesn't accept mail", "accepts no mail") },
 	{ "networkerror",
-	    PH("not found, try again", "temporary failure in name") },
+	    PH("not found, try again", "temporary failure in name",
+	        "name service error", "dns query failed",
+	        "unexpected name server reply") },
 	{ "hostunknown",
 	    PH("host unknown", "unknown host", "domain not found",
 	        "host not found", "no such domain", "domain does not exist",
@@ -114,7 +131,8 @@ static const struct reason_rule text_rules[] = {
 	        "no such recipient", "recipient unknown", "user not found",
 	        "invalid final delivery", "address does not exist",
 	        "account does not exist", "mailbox does not exist",
-	        "user does not exist", "unknown local part") },
+	        "user does not exist", "unknown local part",
+	        "recipient address rejected: access denied") },
 	{ "mailboxfull",
 	    PH("mailbox full", "mailbox is full", "over quota",
 	        "quota exceeded", "mailbox exceeded", "mailbox size limit",
@@ -140,7 +158,8 @@ static const struct reason_rule text_rules[] = {
 	        "dial-up", "dialup", "residential", "not accepting mail from",
 	        "domain is blocked", "connections not accepted from",
 	        "sorry, your remotehost", "access denied", "your server",
-	        "client ip", "network is", "rejected due to", "invalid ip") },
+	        "not accepting connections", "client ip", "network is",
+	        "rejected due to", "invalid ip") },
 	{ "suspend",
 	    PH("account disabled", "account has been disabled",
 	        "mailbox disabled", "mailbox is disabled", "is disabled",
@@ -148,6 +167,7 @@ static const struct reason_rule text_rules[] = {
 	        "account is not active", "account expired",
 	        "mailbox is inactive", "mailbox has been blocked",
 	        "account has been locked", "account is locked", "not activated",
+	        "temporary locked", "temporarily locked",
 	        "temporarily deactivated", "frozen", "disabled by the user",
 	        "mailbox unavailable for", "is not active", "no longer active",
 	        "account deleted") },
@@ -253,8 +273,9 @@ static const struct reason_rule text_rules[] = {
 	        "restricted", "not permitted", "denied") },
 	{ "syntaxerror",
 	    PH("syntax error", "command unrecognized", "unrecognized command",
-	        "bad sequence", "invalid command", "command not",
-	        "line too long", "parameter") },
+	        "malformed address", "malformed recipient",
+	        "incorrectly constructed", "bad sequence", "invalid command",
+	        "command not", "line too long", "parameter") },
 	{ "contenterror",
 	    PH("content", "attachment", "illegal character", "encoding", "mime",
 	        "message body") },
@@ -355,9 +376,44 @@ decisive_status(const char *code)
 	return false;
 }
 
-/* The phrases are lower case: fold the text once, then strstr(3). */
+/*
+ * The phrases are lower case: fold the text once, then strstr(3).  The
+ * tables of reason skip (or NULL) are left out.
+ */
+/*
+ * A phrase is a substring, or two joined by "*": the second follows the
+ * first within a few words ("delivery failed * attempts" matches
+ * "delivery failed 20 attempts").
+ */
+#define GAP_MAX 40
+
+static bool
+phrase_in(const char *low, const char *phrase)
+{
+	const char *star = strchr(phrase, '*');
+	char head[64];
+	size_t hl;
+
+	if (star == NULL)
+		return strstr(low, phrase) != NULL;
+	hl = (size_t)(star - phrase);
+	if (hl == 0 || hl >= sizeof(head))
+		rk_panic("bn_reason: bad phrase \"%s\"", phrase);
+	memcpy(head, phrase, hl);
+	head[hl] = '\0';
+	for (const char *a = strstr(low, head); a; a = strstr(a + 1, head)) {
+		const char *tail = strstr(a + hl, star + 1);
+
+		if (tail == NULL)
+			return false;
+		if ((size_t)(tail - (a + hl)) <= GAP_MAX)
+			return true;
+	}
+	return false;
+}
+
 static const char *
-by_text(const char *text)
+by_text_but(const char *text, const char *skip)
 {
 	const char *found = NULL;
 	char *low;
@@ -368,14 +424,23 @@ by_text(const char *text)
 	rk_str_lower(low);
 	for (size_t i = 0;
 	     found == NULL && i < sizeof(text_rules) / sizeof(text_rules[0]);
-	     i++)
+	     i++) {
+		if (skip != NULL && strcmp(text_rules[i].reason, skip) == 0)
+			continue;
 		for (const char *const *p = text_rules[i].phrases; *p; p++)
-			if (strstr(low, *p)) {
+			if (phrase_in(low, *p)) {
 				found = text_rules[i].reason;
 				break;
 			}
+	}
 	free(low);
 	return found;
+}
+
+static const char *
+by_text(const char *text)
+{
+	return by_text_but(text, NULL);
 }
 
 static const char *
@@ -405,6 +470,26 @@ bn_reason_hard(const char *reason, const char *status)
 	return is(reason, "notaccept") && status != NULL && status[0] == '5';
 }
 
+/*
+ * A delayed or given-up delivery is "expired" unless the remote server
+ * named a cause that outlasts the retries (a full mailbox, a missing
+ * PTR record, a domain without MX): that cause is the reason.  Words
+ * about the network or a busy server only say why it kept failing.
+ */
+static const char *
+delayed_cause(const char *diagnostic)
+{
+	static const char *const transient[] = { "networkerror", "systemerror",
+		"toomanyconn", "speeding", NULL };
+	/* "delivery attempts will continue": what delayed means anyway */
+	const char *r = by_text_but(diagnostic, "expired");
+
+	for (size_t i = 0; r != NULL && transient[i]; i++)
+		if (strcmp(r, transient[i]) == 0)
+			return "expired";
+	return r ? r : "expired";
+}
+
 /* Only the text before the remote server's words counts as context. */
 static const char *
 decide(struct bn_rcpt *rc, const char *context)
@@ -412,7 +497,7 @@ decide(struct bn_rcpt *rc, const char *context)
 	const char *r;
 
 	if (is(rc->action, "delayed") || is(rc->action, "expired"))
-		return "expired";
+		return delayed_cause(rc->diagnostic);
 	if (is(rc->action, "delivered") || is(rc->action, "relayed") ||
 	    is(rc->action, "expanded"))
 		return "delivered";
@@ -447,6 +532,25 @@ after_data(const struct bn_rcpt *rc, const char *reason)
 	return reason;
 }
 
+/*
+ * Refused before any recipient was named (at the greeting or HELO): the
+ * refusal is about the client, whatever the words say about mailboxes
+ * ("you've reached your daily relay quota").
+ */
+static const char *
+before_rcpt(const struct bn_rcpt *rc, const char *reason)
+{
+	static const char *const about_rcpt[] = { "mailboxfull", "userunknown",
+		"filtered", "suspend", "hasmoved", "mesgtoobig", NULL };
+
+	if (!is(rc->command, "CONN") && !is(rc->command, "HELO"))
+		return reason;
+	for (size_t i = 0; about_rcpt[i]; i++)
+		if (is(reason, about_rcpt[i]))
+			return "blocked";
+	return reason;
+}
+
 /* The diagnostic without the recipient's own address in it. */
 static char *
 without_address(const char *d, const char *addr)
@@ -469,7 +573,10 @@ bn_classify(struct bn_rcpt *rc, const char *context)
 
 	if (orig != NULL)
 		rc->diagnostic = without_address(orig, rc->recipient);
-	rc->reason = after_data(rc, decide(rc, context));
+	rc->reason = before_rcpt(rc, after_data(rc, decide(rc, context)));
+	/* a name that does not resolve for now is a DNS failure */
+	if (is(rc->reason, "hostunknown") && rc->status && rc->status[0] == '4')
+		rc->reason = "networkerror";
 	if (orig != NULL) {
 		free(rc->diagnostic);
 		rc->diagnostic = orig;
