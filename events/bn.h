@@ -124,7 +124,7 @@ bool bn_complaint_text(struct bn_report *r, const struct rk_mime_part *root,
 /* bn_json.c: JSON notifications (Amazon SES); sets r->kind. */
 bool bn_json_parse(struct bn_report *r, const char *text, size_t len);
 
-/* bn_text.c: the human-readable part. */
+/* bn_text.c: the human-readable part (len: up to bn_text_cut). */
 size_t bn_text_parse(struct bn_report *r, const char *text, size_t len);
 void bn_text_enrich(struct bn_report *r, const char *text, size_t len);
 /* Where the copy of the original message starts in text, or len. */

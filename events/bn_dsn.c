@@ -329,13 +329,18 @@ bn_command_scan(struct bn_rcpt *rc, const char *d)
 		{ "after initial connection", "CONN" }, { "greeting", "CONN" },
 		{ "starttls", "STARTTLS" } };
 
+	char *low;
+
 	if (rc->command != NULL)
 		return;
+	low = rk_strdup(d);
+	rk_str_lower(low);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (bn_memcasestr(d, strlen(d), cmds[i][0])) {
+		if (strstr(low, cmds[i][0])) {
 			rc->command = rk_strdup(cmds[i][1]);
-			return;
+			break;
 		}
+	free(low);
 }
 
 /* x.0.0 is a placeholder: a more precise code of the same class wins. */

@@ -25,6 +25,14 @@ struct shape {
 	const struct rk_mime_part *html; /* first text/html outside it */
 };
 
+/* The report's human-readable text, and where its copy of the message
+ * starts (bn_text_cut: found once, many readers need it). */
+struct rtext {
+	char *s;
+	size_t len;
+	size_t cut;
+};
+
 /* ------------------------------------------------------------ helpers */
 
 void
@@ -324,14 +332,14 @@ take_orig(struct bn_report *r, const struct rk_mime_part *p,
 
 /* An original inlined in the text after a marker line (Exim, qmail). */
 static void
-take_inline_orig(struct bn_report *r, const char *text, size_t len,
-    const struct bn_opts *opts)
+take_inline_orig(
+    struct bn_report *r, const struct rtext *t, const struct bn_opts *opts)
 {
-	size_t cut = bn_text_cut(text, len);
+	const char *text = t->s, *s = t->s + t->cut;
+	size_t len = t->len;
 	struct rk_mime_part *p;
-	const char *s = text + cut;
 
-	if (cut >= len)
+	if (t->cut >= len)
 		return;
 	/* skip the marker line and blank lines after it */
 	while (s < text + len && *s != '\n')
@@ -612,14 +620,14 @@ reconcile_listed(struct bn_report *r, size_t n)
 
 /* The original's recipient, when the text names none (one only). */
 static void
-orig_to(
-    struct bn_report *r, const struct shape *sh, const char *text, size_t tlen)
+orig_to(struct bn_report *r, const struct shape *sh, const struct rtext *t)
 {
 	const char *to = sh->orig ? rk_mime_header(sh->orig, "To") : NULL;
+	const char *text = t->s;
+	size_t tlen = t->len, cut = t->cut;
 	char *a = NULL;
 
 	if (to == NULL) {
-		size_t cut = bn_text_cut(text, tlen);
 		struct rk_mime_part *p =
 		    cut < tlen ? rk_mime_parse(text + cut, tlen - cut) : NULL;
 
@@ -647,20 +655,19 @@ orig_to(
 /* Bounces without a delivery-status part: the text says it all. */
 static size_t
 free_text(struct bn_report *r, const struct rk_mime_part *root,
-    const struct shape *sh, const char *text, size_t tlen)
+    const struct shape *sh, const struct rtext *t)
 {
-	size_t listed = failed_recipients(r, root), cut;
+	size_t listed = failed_recipients(r, root), cut = t->cut;
 
-	bn_text_parse(r, text, tlen);
+	bn_text_parse(r, t->s, cut);
 	if (listed > 0)
 		reconcile_listed(r, listed);
 	if (r->nrcpts == 0)
-		orig_to(r, sh, text, tlen);
-	cut = bn_text_cut(text, tlen);
+		orig_to(r, sh, t);
 	for (size_t i = 0; i < r->nrcpts; i++)
 		if (r->rcpts[i].diagnostic == NULL)
 			r->rcpts[i].diagnostic =
-			    bn_oneline(text, cut > 2000 ? 2000 : cut);
+			    bn_oneline(t->s, cut > 2000 ? 2000 : cut);
 	return r->nrcpts;
 }
 
@@ -742,48 +749,48 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
     const struct bn_opts *opts, int depth)
 {
 	struct shape sh = { .root = root };
-	size_t tlen;
-	char *text;
+	struct rtext t;
 
 	rk_mime_walk(root, shape_part, &sh);
-	text = report_text(root, &sh, &tlen);
+	t.s = report_text(root, &sh, &t.len);
+	t.cut = bn_text_cut(t.s, t.len);
 	report_headers(r, root);
 	if (sh.fb != NULL && bn_arf_parse(r, sh.fb, sh.orig) > 0) {
 		r->kind = BN_COMPLAINT;
-	} else if (bn_complaint_text(r, root, text, sh.orig)) {
+	} else if (bn_complaint_text(r, root, t.s, sh.orig)) {
 		r->kind = BN_COMPLAINT;
 	} else if (sh.dsn != NULL &&
 	    bn_dsn_parse(r, sh.dsn->body, sh.dsn->body_len) > 0) {
 		r->kind = BN_BOUNCE;
 		name_from_listed(r, root);
-		bn_text_enrich(r, text, bn_text_cut(text, tlen));
+		bn_text_enrich(r, t.s, t.cut);
 	} else if (sh.dsn == NULL && looks_like_autoreply(root, true) &&
 	    !looks_like_bounce(root, false)) {
 		autoreply(r, root);
-	} else if (memchr(text, '{', tlen) && bn_json_parse(r, text, tlen)) {
+	} else if (memchr(t.s, '{', t.len) && bn_json_parse(r, t.s, t.len)) {
 		/* kind set by the notification's type */
 	} else if (depth == 0 && sh.dsn == NULL && sh.orig != NULL &&
 	    strcmp(sh.orig->type, "multipart/report") == 0) {
 		/* a bounce forwarded as an attachment: read the bounce */
-		free(text);
+		free(t.s);
 		parse_tree(r, sh.orig, opts, depth + 1);
 		return;
 	} else if ((looks_like_bounce(root, true) || sh.dsn != NULL ||
-	               text_says_bounce(text, bn_text_cut(text, tlen))) &&
-	    free_text(r, root, &sh, text, tlen) > 0) {
+	               text_says_bounce(t.s, t.cut)) &&
+	    free_text(r, root, &sh, &t) > 0) {
 		r->kind = BN_BOUNCE;
-	} else if (list_refusal(r, root, text, bn_text_cut(text, tlen))) {
+	} else if (list_refusal(r, root, t.s, t.cut)) {
 		r->kind = BN_BOUNCE;
 	} else if (looks_like_autoreply(root, false)) {
 		autoreply(r, root);
 	}
 	take_orig(r, sh.orig, opts);
 	if (sh.orig == NULL)
-		take_inline_orig(r, text, tlen, opts);
+		take_inline_orig(r, &t, opts);
 	prune(r);
 	if (r->kind == BN_BOUNCE)
-		classify_all(r, text, bn_text_cut(text, tlen));
-	free(text);
+		classify_all(r, t.s, t.cut);
+	free(t.s);
 }
 
 int

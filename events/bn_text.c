@@ -45,15 +45,21 @@ static bool
 marker_line(const char *s, size_t n)
 {
 	size_t lead = 0;
+	char low[128];
 
 	while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
 		lead++;
 	if (n - lead > 80)
 		return false;
+
 	if (lead < n && strchr("-=*[_<", s[lead]) == NULL && n - lead > 50)
 		return false;
+	/* fold the short line once; strstr(3) per marker is then cheap */
+	memcpy(low, s + lead, n - lead);
+	low[n - lead] = '\0';
+	rk_str_lower(low);
 	for (size_t i = 0; copy_markers[i]; i++)
-		if (bn_memcasestr(s, n, copy_markers[i]))
+		if (strstr(low, copy_markers[i]))
 			return true;
 	return false;
 }
@@ -338,7 +344,7 @@ size_t
 bn_text_parse(struct bn_report *r, const char *text, size_t len)
 {
 	struct line *v;
-	size_t n = split_lines(text, bn_text_cut(text, len), &v), added;
+	size_t n = split_lines(text, len, &v), added;
 
 	added = records(r, v, n);
 	free(v);
@@ -386,12 +392,15 @@ bn_text_command(struct bn_rcpt *rc, const char *text, size_t len)
 	if (rc->command != NULL || rc->recipient == NULL)
 		return;
 	n = split_lines(text, len, &v);
-	for (size_t j = 0; j < n && rc->command == NULL; j++) {
+	/* the first few lines naming rc; later ones quote, they do not say */
+	for (size_t j = 0, seen = 0; j < n && seen < 3 && rc->command == NULL;
+	     j++) {
 		struct rk_buf b;
 		char *one;
 
 		if (!bn_memcasestr(v[j].s, v[j].n, rc->recipient))
 			continue;
+		seen++;
 		rk_buf_init(&b);
 		for (size_t k = j; k < n && k < j + 6 && !blank(&v[k]); k++) {
 			rk_buf_append(&b, v[k].s, v[k].n);

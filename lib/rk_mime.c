@@ -29,16 +29,20 @@ char *
 rk_mime_lf(const char *buf, size_t len, size_t *outlen)
 {
 	char *out = rk_malloc(len + 1);
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\r') {
-			out[o++] = buf[i];
-			continue;
-		}
+	/* copy the runs between CRs whole: most mail has none, or CRLF */
+	while (i < len) {
+		const char *cr = memchr(buf + i, '\r', len - i);
+		size_t run = cr ? (size_t)(cr - buf) - i : len - i;
+
+		memcpy(out + o, buf + i, run);
+		o += run;
+		i += run;
+		if (cr == NULL)
+			break;
 		out[o++] = '\n';
-		if (i + 1 < len && buf[i + 1] == '\n')
-			i++;
+		i += (i + 1 < len && buf[i + 1] == '\n') ? 2 : 1;
 	}
 	out[o] = '\0';
 	if (outlen)
