@@ -133,7 +133,12 @@ size_t bn_text_cut(const char *text, size_t len);
 void bn_text_command(struct bn_rcpt *rc, const char *text, size_t len);
 
 /* bn_reason.c: the classifier. */
-void bn_classify(struct bn_rcpt *rc, const char *context);
+struct bn_context {
+	const char *text;   /* the report's words, one line; borrowed */
+	const char *reason; /* what they say, once read */
+	bool read;
+};
+void bn_classify(struct bn_rcpt *rc, struct bn_context *context);
 /* true for reasons sisimai counts as hard bounces. */
 bool bn_reason_hard(const char *reason, const char *status);
 

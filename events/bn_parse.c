@@ -500,7 +500,8 @@ subject_says_delay(const char *subject)
 static void
 classify_all(struct bn_report *r, const char *text, size_t len)
 {
-	char *ctx = bn_oneline(text, len > 4096 ? 4096 : len);
+	char *words = bn_oneline(text, len > 4096 ? 4096 : len);
+	struct bn_context ctx = { words, NULL, false };
 	bool delay = subject_says_delay(r->subject);
 
 	for (size_t i = 0; i < r->nrcpts; i++) {
@@ -512,9 +513,9 @@ classify_all(struct bn_report *r, const char *text, size_t len)
 			rc->action = rk_strdup("delayed");
 		bn_diag_scan(rc);
 		bn_text_command(rc, text, len);
-		bn_classify(rc, ctx);
+		bn_classify(rc, &ctx);
 	}
-	free(ctx);
+	free(words);
 }
 
 /*

@@ -377,9 +377,44 @@ decisive_status(const char *code)
 }
 
 /*
- * The phrases are lower case: fold the text once, then strstr(3).  The
- * tables of reason skip (or NULL) are left out.
+ * A text folded to lower case once, with the set of byte pairs in it: a
+ * phrase with a pair the text lacks cannot be in it, so most of the
+ * several hundred phrases are ruled out without a strstr(3).
  */
+struct folded {
+	char *low;
+	uint64_t pairs[65536 / 64];
+};
+
+static void
+fold(struct folded *f, const char *text)
+{
+	f->low = rk_strdup(text);
+	rk_str_lower(f->low);
+	memset(f->pairs, 0, sizeof(f->pairs));
+	for (const unsigned char *p = (const unsigned char *)f->low;
+	     p[0] && p[1]; p++) {
+		unsigned k = (unsigned)p[0] << 8 | p[1];
+
+		f->pairs[k / 64] |= UINT64_C(1) << (k % 64);
+	}
+}
+
+static bool
+may_hold(const struct folded *f, const char *phrase)
+{
+	for (const unsigned char *p = (const unsigned char *)phrase;
+	     p[0] && p[1]; p++) {
+		unsigned k = (unsigned)p[0] << 8 | p[1];
+
+		if (p[0] == '*' || p[1] == '*')
+			continue;
+		if (!(f->pairs[k / 64] & UINT64_C(1) << (k % 64)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A phrase is a substring, or two joined by "*": the second follows the
  * first within a few words ("delivery failed * attempts" matches
@@ -388,20 +423,22 @@ decisive_status(const char *code)
 #define GAP_MAX 40
 
 static bool
-phrase_in(const char *low, const char *phrase)
+phrase_in(const struct folded *f, const char *phrase)
 {
 	const char *star = strchr(phrase, '*');
 	char head[64];
 	size_t hl;
 
+	if (!may_hold(f, phrase))
+		return false;
 	if (star == NULL)
-		return strstr(low, phrase) != NULL;
+		return strstr(f->low, phrase) != NULL;
 	hl = (size_t)(star - phrase);
 	if (hl == 0 || hl >= sizeof(head))
 		rk_panic("bn_reason: bad phrase \"%s\"", phrase);
 	memcpy(head, phrase, hl);
 	head[hl] = '\0';
-	for (const char *a = strstr(low, head); a; a = strstr(a + 1, head)) {
+	for (const char *a = strstr(f->low, head); a; a = strstr(a + 1, head)) {
 		const char *tail = strstr(a + hl, star + 1);
 
 		if (tail == NULL)
@@ -412,28 +449,30 @@ phrase_in(const char *low, const char *phrase)
 	return false;
 }
 
+/* The first table with a phrase in text; the tables of skip left out. */
 static const char *
 by_text_but(const char *text, const char *skip)
 {
 	const char *found = NULL;
-	char *low;
+	struct folded *f;
 
 	if (text == NULL || *text == '\0')
 		return NULL;
-	low = rk_strdup(text);
-	rk_str_lower(low);
+	f = rk_malloc(sizeof(*f));
+	fold(f, text);
 	for (size_t i = 0;
 	     found == NULL && i < sizeof(text_rules) / sizeof(text_rules[0]);
 	     i++) {
 		if (skip != NULL && strcmp(text_rules[i].reason, skip) == 0)
 			continue;
 		for (const char *const *p = text_rules[i].phrases; *p; p++)
-			if (phrase_in(low, *p)) {
+			if (phrase_in(f, *p)) {
 				found = text_rules[i].reason;
 				break;
 			}
 	}
-	free(low);
+	free(f->low);
+	free(f);
 	return found;
 }
 
@@ -441,6 +480,19 @@ static const char *
 by_text(const char *text)
 {
 	return by_text_but(text, NULL);
+}
+
+/* The report's text says the same for every record: read it once. */
+static const char *
+by_context(struct bn_context *ctx)
+{
+	if (ctx == NULL)
+		return NULL;
+	if (!ctx->read) {
+		ctx->reason = by_text(ctx->text);
+		ctx->read = true;
+	}
+	return ctx->reason;
 }
 
 static const char *
@@ -492,7 +544,7 @@ delayed_cause(const char *diagnostic)
 
 /* Only the text before the remote server's words counts as context. */
 static const char *
-decide(struct bn_rcpt *rc, const char *context)
+decide(struct bn_rcpt *rc, struct bn_context *context)
 {
 	const char *r;
 
@@ -507,7 +559,7 @@ decide(struct bn_rcpt *rc, const char *context)
 		return r;
 	if ((r = by_status(rc->status)) != NULL)
 		return r;
-	if ((r = by_text(context)) != NULL)
+	if ((r = by_context(context)) != NULL)
 		return r;
 	if (rc->status && rc->status[0] == '4')
 		return "expired";
@@ -567,7 +619,7 @@ without_address(const char *d, const char *addr)
 }
 
 void
-bn_classify(struct bn_rcpt *rc, const char *context)
+bn_classify(struct bn_rcpt *rc, struct bn_context *context)
 {
 	char *orig = rc->diagnostic;
 
