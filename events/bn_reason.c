@@ -454,11 +454,10 @@ static const char *
 by_text_but(const char *text, const char *skip)
 {
 	const char *found = NULL;
-	struct folded *f;
+	struct folded fo, *f = &fo; /* 8 KB: a stack, not a heap, affair */
 
 	if (text == NULL || *text == '\0')
 		return NULL;
-	f = rk_malloc(sizeof(*f));
 	fold(f, text);
 	for (size_t i = 0;
 	     found == NULL && i < sizeof(text_rules) / sizeof(text_rules[0]);
@@ -472,7 +471,6 @@ by_text_but(const char *text, const char *skip)
 			}
 	}
 	free(f->low);
-	free(f);
 	return found;
 }
 
