@@ -13,8 +13,13 @@ events_relaykit_bounce_SOURCES = events/bounce.c events/bn.h \
 	events/bn_pipe.c events/bn_pipe.h
 events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(HIREDIS_CFLAGS)
-events_relaykit_bounce_LDADD = $(RK_LIBS)
+events_relaykit_bounce_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
 INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
+# lib/rk_inauth against a loopback BIND (inbound.security).
+check_PROGRAMS += t/integ/inauth_check
+t_integ_inauth_check_SOURCES = t/integ/inauth_check.c
+t_integ_inauth_check_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
+INTEG_TESTS += t/integ/inauth_dns.t
 EXTRA_DIST += t/integ/bounce_score.py
 
 # Fuzzing: the whole parser (t/fuzz/fuzz_bounce.c); seeds are a few
