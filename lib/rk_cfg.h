@@ -319,6 +319,7 @@ struct rk_cfg_inbound {
 			bool enabled;
 			bool rejectOnFail;
 		} dmarc;
+		char *resolver; /* "addr[:port]"; NULL: /etc/resolv.conf */
 	} security;
 };
 
@@ -481,8 +482,9 @@ struct rk_cfg_metrics {
 
 struct rk_cfg_milter {
 	struct rk_endpoint listen;
-	uint64_t timeout; /* ms, libmilter's socket timeout */
-	bool metadata;    /* per-message metadata to Redis */
+	uint64_t timeout;  /* ms, libmilter's socket timeout */
+	bool metadata;     /* per-message metadata to Redis */
+	bool outboundOnly; /* act on trusted, authenticated, local mail only */
 };
 
 enum rk_cfg_pd_action {

@@ -1132,6 +1132,11 @@ static const struct cfg_field security_fields[] = {
 	    .sub = &dmarc_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.dmarc) -
 	        offsetof(struct rk_cfg_inbound, security) },
+	{ .name = "resolver",
+	    .type = CT_STR,
+	    .flags = F_NONEMPTY,
+	    .off = offsetof(struct rk_cfg_inbound, security.resolver) -
+	        offsetof(struct rk_cfg_inbound, security) },
 	END
 };
 static const struct cfg_struct security_st = { 0, security_fields, NULL,
@@ -1330,7 +1335,8 @@ static const struct cfg_field milter_fields[] = {
 	    .def = "unix:/run/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
-	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"), END
+	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
+	FLD(struct rk_cfg_milter, outboundOnly, CT_BOOL, .def = "true"), END
 };
 PLAIN_ST(milter_st, milter_fields);
 
