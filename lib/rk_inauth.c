@@ -36,7 +36,7 @@
 struct rk_inauth {
 	struct rk_inauth_opts o;
 	SPF_server_t *spf;
-	SPF_dns_server_t *spf_dns; /* ours; freed by SPF_server_free */
+	SPF_dns_server_t *spf_dns; /* ours: SPF_server_free leaves it */
 	DKIM_LIB *dkim;
 };
 
@@ -462,10 +462,10 @@ rk_inauth_free(struct rk_inauth *a)
 {
 	if (a == NULL)
 		return;
+	/* a server made with SPF_server_new_dns does not own its layer */
 	if (a->spf != NULL)
-		SPF_server_free(a->spf); /* and our DNS layer */
-	else
-		free(a->spf_dns);
+		SPF_server_free(a->spf);
+	free(a->spf_dns);
 	if (a->dkim != NULL)
 		dkim_close(a->dkim);
 	free(a);
