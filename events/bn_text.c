@@ -247,14 +247,18 @@ pick_line(const struct line *l, struct pick *pk)
 static size_t
 split_lines(const char *text, size_t len, struct line **out)
 {
-	size_t n = 0, pos = 0;
+	size_t n = 0, cap = 0, pos = 0;
 	struct line *v = NULL;
 
 	while (pos < len && n < 5000) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
 
-		v = rk_reallocarray(v, n + 1, sizeof(*v));
+		if (n ==
+		    cap) { /* doubling: one realloc per line was quadratic */
+			cap = cap ? cap * 2 : 64;
+			v = rk_reallocarray(v, cap, sizeof(*v));
+		}
 		v[n].s = text + pos;
 		v[n].n = ll;
 		n++;

@@ -356,7 +356,10 @@ add_header(struct rk_mime_part *p, const char *name, size_t nl, const char *val,
 {
 	struct rk_mime_header *h;
 
-	p->hdrs = rk_reallocarray(p->hdrs, p->nhdrs + 1, sizeof(*p->hdrs));
+	/* the array holds a power of two, at least 8: grown by doubling */
+	if (p->nhdrs == 0 || (p->nhdrs >= 8 && !(p->nhdrs & (p->nhdrs - 1))))
+		p->hdrs = rk_reallocarray(
+		    p->hdrs, p->nhdrs ? p->nhdrs * 2 : 8, sizeof(*p->hdrs));
 	h = &p->hdrs[p->nhdrs++];
 	h->name = rk_strndup(name, nl);
 	h->value = rk_strndup(val, vl);
