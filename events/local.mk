@@ -16,9 +16,9 @@ events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 events_relaykit_bounce_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
 INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
 # lib/rk_inauth against a loopback BIND (inbound.security).
-check_PROGRAMS += t/integ/inauth_check
-t_integ_inauth_check_SOURCES = t/integ/inauth_check.c
-t_integ_inauth_check_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
+check_PROGRAMS += t/unit/inauth_check
+t_unit_inauth_check_SOURCES = t/unit/inauth_check.c
+t_unit_inauth_check_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
 INTEG_TESTS += t/integ/inauth_dns.t
 EXTRA_DIST += t/integ/bounce_score.py
 

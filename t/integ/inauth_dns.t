@@ -10,7 +10,7 @@
 # them, no packet goes there.
 . "$top_srcdir/t/integ/lib.sh"
 need named openssl
-C=$top_builddir/t/integ/inauth_check
+C=$top_builddir/t/unit/inauth_check
 [ -x "$C" ] || skip_all "inauth_check not built"
 $PY -c 'import dkim' 2>/dev/null || skip_all "python3-dkim missing"
 [ -f /usr/share/publicsuffix/public_suffix_list.dat ] ||

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * t/integ/inauth_check: lib/rk_inauth on one message file, for
+ * t/unit/inauth_check: lib/rk_inauth on one message file, for
  * t/integ/inauth_dns.t.  Prints the results and the refusal
  * rejectFail/rejectOnFail would give, one key=value per line.
  *
