@@ -312,7 +312,9 @@ rk_mime_param(const char *params, const char *name)
 {
 	size_t nl = strlen(name);
 
-	for (const char *p = params; p && *p;) {
+	if (params == NULL)
+		return NULL;
+	for (const char *p = params; *p;) {
 		p += strspn(p, " \t;");
 		if (rk_mem_case_eq(p, name, nl) &&
 		    (p[nl] == '=' || p[nl] == ' ' || p[nl] == '\t')) {
