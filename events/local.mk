@@ -13,8 +13,13 @@ events_relaykit_bounce_SOURCES = events/bounce.c events/bn.h \
 	events/bn_pipe.c events/bn_pipe.h
 events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(HIREDIS_CFLAGS)
-events_relaykit_bounce_LDADD = $(RK_LIBS)
+events_relaykit_bounce_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
 INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
+# lib/rk_inauth against a loopback BIND (inbound.security).
+check_PROGRAMS += t/unit/inauth_check
+t_unit_inauth_check_SOURCES = t/unit/inauth_check.c
+t_unit_inauth_check_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
+INTEG_TESTS += t/integ/inauth_dns.t
 EXTRA_DIST += t/integ/bounce_score.py
 
 # Fuzzing: the whole parser (t/fuzz/fuzz_bounce.c); seeds are a few
@@ -22,7 +27,7 @@ EXTRA_DIST += t/integ/bounce_score.py
 BN_PARSER = events/bn_parse.c events/bn_dsn.c events/bn_text.c \
 	events/bn_arf.c events/bn_reason.c events/bn_json.c events/bn_out.c
 FUZZ_NAMES += bounce
-t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER)
+t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER) events/bn.h events/bn_out.h
 t/fuzz/fuzz_bounce: $(BN_PARSER:%=$(top_srcdir)/%) $(top_srcdir)/events/bn.h
 t/fuzz/fuzz_bounce: FUZZ_CFLAGS += -I$(top_srcdir)/events -I$(top_srcdir)/t
 FUZZ_REPLAY += t/fuzz/replay_bounce

@@ -319,6 +319,7 @@ struct rk_cfg_inbound {
 			bool enabled;
 			bool rejectOnFail;
 		} dmarc;
+		char *resolver; /* "addr[:port]"; NULL: /etc/resolv.conf */
 	} security;
 };
 
@@ -491,9 +492,10 @@ enum rk_cfg_milter_order { RK_MILTER_AFTER, RK_MILTER_BEFORE };
 
 struct rk_cfg_milter {
 	struct rk_endpoint listen;
-	uint64_t timeout; /* ms, libmilter's socket timeout */
-	bool metadata;    /* per-message metadata to Redis */
-	int order;        /* enum rk_cfg_milter_order: among the host's */
+	uint64_t timeout;  /* ms, libmilter's socket timeout */
+	bool metadata;     /* per-message metadata to Redis */
+	int order;         /* enum rk_cfg_milter_order: among the host's */
+	bool outboundOnly; /* act on trusted, authenticated, local mail only */
 };
 
 enum rk_cfg_pd_action {

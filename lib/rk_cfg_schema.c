@@ -1130,6 +1130,11 @@ static const struct cfg_field security_fields[] = {
 	    .sub = &dmarc_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.dmarc) -
 	        offsetof(struct rk_cfg_inbound, security) },
+	{ .name = "resolver",
+	    .type = CT_STR,
+	    .flags = F_NONEMPTY,
+	    .off = offsetof(struct rk_cfg_inbound, security.resolver) -
+	        offsetof(struct rk_cfg_inbound, security) },
 	END
 };
 static const struct cfg_struct security_st = { 0, security_fields, NULL,
@@ -1344,6 +1349,7 @@ static const struct cfg_field milter_fields[] = {
 	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_milter, order, CT_ENUM, .def = "after",
 	    .names = milter_orders),
+	FLD(struct rk_cfg_milter, outboundOnly, CT_BOOL, .def = "true"),
 	END
 };
 PLAIN_ST(milter_st, milter_fields);

@@ -61,7 +61,7 @@ mlt_state_new(struct rk_cfg *cfg, struct rk_err *err)
 	st->cfg = cfg;
 	st->keys = keys;
 	st->senders = rk_sender_rules_from_cfg(cfg, err);
-	if (st->senders == NULL) {
+	if (st->senders == NULL || mlt_inbound_state(st, err) != 0) {
 		mlt_state_unref(st);
 		return NULL;
 	}
@@ -96,6 +96,7 @@ mlt_state_unref(struct mlt_state *st)
 		return;
 	mlt_keys_free(st->keys);
 	rk_sender_rules_free(st->senders);
+	mlt_inbound_state_free(st);
 	for (size_t i = 0; i < st->nhnames; i++)
 		free(st->hnames[i]);
 	free(st->hnames);

@@ -22,6 +22,7 @@
 
 #include "rk_addr.h"
 #include "rk_cfg.h"
+#include "rk_inauth.h"
 #include "rk_metrics.h"
 #include "rk_redis_pool.h"
 #include "rk_sender.h"
@@ -37,6 +38,8 @@ struct mlt_state {
 	size_t nhnames; /* then those VERP and the metadata read */
 	size_t nsigned; /* the first nsigned names are the signed ones */
 	struct rk_sender_rules *senders; /* senderValidation, compiled */
+	struct rk_inauth_dns *dns;       /* inbound.security's DNS, or NULL */
+	struct rk_inauth *inauth;        /* inbound.security, or NULL */
 	_Atomic int refs;
 };
 
@@ -100,12 +103,18 @@ struct mlt_msg {
 	bool null_sender;                  /* MAIL FROM:<> */
 	struct rk_buf rcpts;               /* "a@x,b@y" */
 	uint64_t size;                     /* body bytes */
+	bool inbound;             /* a stranger's mail: passes untouched */
+	struct rk_inauth_msg *ia; /* inbound checks, for inbound.recipients */
 };
 
 struct mlt_conn {
 	struct mlt_server *srv;
 	unsigned long pflags; /* negotiated SMFIP_ flags */
 	struct mlt_msg *msg;
+	bool seen_connect;  /* the MTA told us who the client is */
+	bool local_submit;  /* Postfix's own (non-SMTP) submission */
+	char client_ip[64]; /* text; "" when not IP */
+	char helo[256];
 };
 
 /*
@@ -136,6 +145,17 @@ struct mlt_http;
 struct mlt_http *mlt_http_start(
     struct rk_metrics *reg, const char *address, int port, struct rk_err *err);
 void mlt_http_stop(struct mlt_http *h); /* accepts NULL */
+
+/* mlt_inbound.c: outbound or not, and the inbound checks. */
+void mlt_client_set(
+    struct mlt_conn *c, const char *host, const struct sockaddr *sa);
+bool mlt_outbound(const struct mlt_state *st, const struct mlt_conn *c,
+    const char *auth_authen);
+bool mlt_inbound_rcpt(const struct mlt_state *st, const char *rcpt);
+int mlt_inbound_state(struct mlt_state *st, struct rk_err *err);
+void mlt_inbound_state_free(struct mlt_state *st);
+void mlt_inbound_begin(struct mlt_msg *m, const struct mlt_conn *c);
+enum mlt_verdict mlt_inbound_eom(struct mlt_msg *m);
 
 /* mlt_conn.c: registers the callbacks with libmilter for srv. */
 int mlt_conn_register(struct mlt_server *srv);
