@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+# The live dashboard in a real browser: Debian's chromium, headless,
+# driven by puppeteer-core (t/integ/dash_browser.js), against a running
+# relay (Postfix with relaykit's milter, relaykit-eventd with
+# dashboard.watch and a bearer token from a file).  Without credentials
+# there is no page and no feed; with the token, a message sent through
+# Postfix appears with its status (timed: within 2 s), with the client id
+# the milter recorded; filters by sender, domain and status hide and show
+# it; a deferral puts its destination among the top deferring ones; then
+# 500 events/s for DASH_LOAD_SECONDS (default 30) leave the page
+# responsive, its JS heap (after a forced GC) and DOM bounded.  Two
+# screenshots land in the build dir: t/integ/artifacts/dashboard*.png.
+# The token never reaches eventd's log.
+. "$top_srcdir/t/integ/lib.sh"
+. "$top_srcdir/t/integ/eventd_lib.sh"
+need postfix swaks redis-server redis-cli node chromium
+PUP=$_rk_npm/node_modules
+[ -f "$PUP/puppeteer-core/package.json" ] ||
+	skip_all "npm package puppeteer-core missing (./test installs it)"
+MILTER=$top_builddir/milter/relaykit-milter
+ART=$top_builddir/t/integ/artifacts
+mkdir -p "$ART"
+LOAD=${DASH_LOAD_SECONDS:-30}
+
+rp=$(free_port) sp=$(free_port) pp=$(free_port) mp=$(free_port)
+ep=$(free_port) dp=$(free_port)
+token=tok-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$token" >"$T/dash.token"
+chmod 600 "$T/dash.token"
+ok "redis starts" start_redis "$rp"
+ok "sink (the internet's MXs) listens" start_sink "$sp"
+cat >"$T/rk.yaml" <<Y
+mail:
+  domains: [example.com]
+dkim: {enabled: false}
+inbound: {clientIdHeader: X-Message-ID}
+redis: {port: $rp}
+milter:
+  listen: unix:$T/milter.sock
+metrics:
+  milterPort: $mp
+  eventdPort: $ep
+dashboard:
+  watch: {enabled: true}
+  port: $dp
+  auth: {bearerTokenFile: $T/dash.token}
+eventd:
+  logFile: $T/pf-main/maillog
+  pollInterval: 50ms
+log: {level: info}
+Y
+(exec "$MILTER" -f -c "$T/rk.yaml") >>"$T/milter.log" 2>&1 &
+track $!
+ok "milter starts" wait_for "[ -S $T/milter.sock ]" 10
+ok "postfix starts" pf_start main "$pp" "relayhost = [127.0.0.1]:$sp" \
+	"smtpd_milters = unix:$T/milter.sock" "milter_protocol = 6" \
+	"milter_default_action = tempfail"
+ok "eventd starts" ev_start "$T/rk.yaml"
+ok "the dashboard listens" wait_for "port_open $dp" 10
+like "$(cat "$T/eventd.log")" "dashboard: serving http://127.0.0.1:$dp/ \(login: token\)" \
+	"eventd says where the dashboard is"
+
+# plain HTTP first: no token, no page and no feed
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+is "$(code "http://127.0.0.1:$dp/")" 401 "no token: 401"
+is "$(code "http://127.0.0.1:$dp/events")" 401 "no token: no feed"
+is "$(code -H "Authorization: Bearer wrong" "http://127.0.0.1:$dp/")" 401 "a wrong token: 401"
+is "$(code -H "Authorization: Bearer $token" "http://127.0.0.1:$dp/")" 200 "the token: the page"
+hdrs=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$dp/")
+like "$hdrs" "Content-Security-Policy: default-src 'none'; script-src 'self'" \
+	"the page may load nothing from elsewhere"
+is "$(code "http://127.0.0.1:$dp/healthz")" 200 "the dashboard port answers probes too"
+is "$(code "http://127.0.0.1:$ep/healthz")" 200 "... and the metrics port still does"
+
+node "$top_srcdir/t/integ/dash_browser.js" "$PUP" "http://127.0.0.1:$dp" \
+	"$token" "$pp" "$rp" "rk:" "$top_srcdir/t/integ/dash_inject.py" "$ART" \
+	"$LOAD" >"$T/browser.out" 2>"$T/browser.err"
+sed 's/^/# /' "$T/browser.out"
+r() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$T/browser.out"; }
+is "$(r error)" "" "the browser run ends without an error"
+[ -s "$T/browser.err" ] && sed 's/^/# stderr: /' "$T/browser.err" | head -20
+
+is "$(r noauth_status)" 401 "browser without the token: 401"
+is "$(r noauth_table)" false "... and no dashboard in it"
+is "$(r noauth_events)" 401 "... nor a feed"
+is "$(r auth_status)" 200 "/?token=: the page (after the redirect)"
+is "$(r auth_url)" "http://127.0.0.1:$dp/" "... and the token left the address bar"
+is "$(r connected)" true "the page connects to the feed"
+ok "the message's row appears within 2 s ($(r appear_ms) ms)" \
+	test "$(r appear_ms)" -ge 0 -a "$(r appear_ms)" -le 2000
+ok "... delivered within 2 s of acceptance ($(r delivered_ms) ms)" \
+	test "$(r delivered_ms)" -ge 0 -a "$(r delivered_ms)" -le 2000
+is "$(r row_client_id)" "order-dash-1" "... with the client id the milter recorded"
+ok "a deferral shows ($(r defer_ms) ms)" test "$(r defer_ms)" -ge 0
+is "$(r top_domain)" "later.test" "... and its destination tops the deferring ones"
+for f in filter_from_hides filter_from_shows filter_domain_hides \
+	filter_domain_shows filter_status_hides filter_server_hides \
+	filter_reset_shows; do
+	is "$(r $f)" true "filter: $f"
+done
+ok "screenshot saved" test -s "$ART/dashboard.png"
+
+inj=$(r injected) rcv=$(r received)
+diag "load: $inj events injected in ${LOAD}s, $rcv received by the page"
+ok "500 events/s: the page received at least 90% ($rcv of $inj)" \
+	test "${rcv:-0}" -ge $(( ${inj:-1} * 9 / 10 ))
+ok "the page kept at most 1000 events ($(r kept))" test "$(r kept)" -le 1000
+ok "... and drew at most 200 rows ($(r rows))" test "$(r rows)" -le 200
+ok "it stayed responsive: slowest evaluation $(r worst_eval_ms) ms" \
+	test "$(r worst_eval_ms)" -le 1500
+h1=$(r heap_first) hl=$(r heap_last)
+ok "the JS heap did not grow unboundedly ($h1 -> $hl bytes, max $(r heap_max))" \
+	test "$hl" -le $(( h1 * 3 / 2 + 4000000 ))
+ok "the DOM stayed bounded ($(r nodes_max) nodes at most)" test "$(r nodes_max)" -le 8000
+ok "screenshot under load saved" test -s "$ART/dashboard-load.png"
+
+m=$(curl -s "http://127.0.0.1:$ep/metrics")
+like "$m" 'relaykit_eventd_dashboard_denied_total [1-9]' "refused requests are counted"
+like "$m" 'relaykit_eventd_dashboard_events_total\{result="sent"\} [1-9]' "sent events are counted"
+ok "the token is never logged" sh -c "! grep -q '$token' '$T/eventd.log'"
+kill "$EV_PID"; wait "$EV_PID" 2>/dev/null
+like "$(tail -1 "$T/eventd.log")" 'signal 15: exiting' "SIGTERM with a page open: clean exit"
+done_testing
