@@ -248,6 +248,7 @@ run(struct ev_main *m)
 	int status = 0;
 
 	m->proc = rk_process_metrics(reg, PROG);
+	ev_stats_destinations(stats, m->cfg);
 	m->base = event_base_new();
 	if (m->base == NULL)
 		rk_log_fatalx("event_base_new failed");
