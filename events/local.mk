@@ -108,3 +108,17 @@ EXTRA_DIST += t/integ/dash_browser.js t/integ/dash_inject.py \
 	contrib/grafana/relaykit.json contrib/grafana/README.md
 CLEANFILES += t/integ/artifacts/dashboard.png \
 	t/integ/artifacts/dashboard-load.png
+
+# Fuzzing: what the dashboard reads (stream events, login headers).
+DASH_PARSER = events/ev_dash_view.c events/ev_dash_agg.c \
+	events/ev_dash_auth.c
+FUZZ_NAMES += dashview
+t/fuzz/fuzz_dashview: FUZZ_EXTRA = $(DASH_PARSER)
+t/fuzz/fuzz_dashview: FUZZ_CFLAGS += -I$(top_srcdir)/events
+t/fuzz/fuzz_dashview: $(DASH_PARSER:%=$(top_srcdir)/%) \
+	$(top_srcdir)/events/ev_dash.h
+FUZZ_REPLAY += t/fuzz/replay_dashview
+t_fuzz_replay_dashview_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dashview.c \
+	$(DASH_PARSER)
+t_fuzz_replay_dashview_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) -DFUZZ_NAME='"dashview"'
