@@ -269,12 +269,20 @@ client_free(struct dash_client *c)
 	free(c);
 }
 
-/* The browser went away: evhttp frees the request after this. */
+/*
+ * The browser went away.  evhttp has then taken the request off the
+ * connection (a reply was in progress) and leaves it to us: ending the
+ * reply frees it.  Should it still be attached, the connection frees it.
+ */
 static void
 on_close(struct evhttp_connection *evcon, void *arg)
 {
+	struct dash_client *c = arg;
+
 	(void)evcon;
-	client_free(arg);
+	if (evhttp_request_get_connection(c->req) == NULL)
+		evhttp_send_reply_end(c->req);
+	client_free(c);
 }
 
 /* Appends the events of ev[0..n) the client is sent; how many. */
@@ -609,8 +617,9 @@ ev_dash_free(struct ev_dash *d)
 	while (d->clients != NULL) {
 		struct dash_client *c = d->clients;
 
+		/* evhttp_free below closes the connection and frees the
+		   request; ending the reply first would leave it queued */
 		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
-		evhttp_send_reply_end(c->req);
 		client_free(c);
 	}
 	rk_http_free(d->http);
