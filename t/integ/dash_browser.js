@@ -123,6 +123,7 @@ async function load(page, cdp) {
     loadSecs], { stdio: ['ignore', 'pipe', 'inherit'] });
   let injected = '';
   inj.stdout.on('data', (d) => { injected += d; });
+  const ended = new Promise((r) => inj.on('close', r)); // before it ends
   const samples = [];
   let worst = 0;
   const t0 = Date.now();
@@ -138,7 +139,7 @@ async function load(page, cdp) {
     }
     await sleep(200);
   }
-  await new Promise((r) => inj.on('close', r));
+  await ended;
   await sleep(1500);
   const after = await page.evaluate(() => window.rkDash.received());
   out('injected', injected.trim() || 0);
@@ -154,6 +155,9 @@ async function load(page, cdp) {
 }
 
 async function main() {
+  // never hang the suite: the shell test has its own budget too
+  setTimeout(() => { out('error', '"timed out"'); process.exit(1); },
+    (Number(loadSecs) + 60) * 1000).unref();
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,

@@ -72,7 +72,7 @@ like "$hdrs" "Content-Security-Policy: default-src 'none'; script-src 'self'" \
 is "$(code "http://127.0.0.1:$dp/healthz")" 200 "the dashboard port answers probes too"
 is "$(code "http://127.0.0.1:$ep/healthz")" 200 "... and the metrics port still does"
 
-node "$top_srcdir/t/integ/dash_browser.js" "$PUP" "http://127.0.0.1:$dp" \
+timeout $((LOAD + 70)) node "$top_srcdir/t/integ/dash_browser.js" "$PUP" "http://127.0.0.1:$dp" \
 	"$token" "$pp" "$rp" "rk:" "$top_srcdir/t/integ/dash_inject.py" "$ART" \
 	"$LOAD" >"$T/browser.out" 2>"$T/browser.err"
 sed 's/^/# /' "$T/browser.out"
@@ -114,9 +114,29 @@ ok "the JS heap did not grow unboundedly ($h1 -> $hl bytes, max $(r heap_max))" 
 ok "the DOM stayed bounded ($(r nodes_max) nodes at most)" test "$(r nodes_max)" -le 8000
 ok "screenshot under load saved" test -s "$ART/dashboard-load.png"
 
+# faster than a page may be sent: an even sample, counted
+timeout 6 curl -sN -H "Authorization: Bearer $token" \
+	"http://127.0.0.1:$dp/events?domain=.test" >"$T/fast.sse" 2>/dev/null &
+fast=$!
+sleep 0.5
+inj=$($PY "$top_srcdir/t/integ/dash_inject.py" "$rp" rk: 2000 3)
+wait $fast
+got=$($PY -c 'import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    if line.startswith("data: ["):
+        n += len(json.loads(line[6:]))
+print(n)' "$T/fast.sse")
+diag "2000 events/s for 3 s: $inj injected, $got sent to one page"
+ok "above maxEventsPerSecond the page gets a sample ($got of $inj)" \
+	test "$got" -gt 1000 -a "$got" -lt $((inj * 2 / 3))
+like "$(grep '^data: {"sent"' "$T/fast.sse" | tail -1)" '"sampled":[1-9]' \
+	"... and is told how many were left out"
+
 m=$(curl -s "http://127.0.0.1:$ep/metrics")
 like "$m" 'relaykit_eventd_dashboard_denied_total [1-9]' "refused requests are counted"
 like "$m" 'relaykit_eventd_dashboard_events_total\{result="sent"\} [1-9]' "sent events are counted"
+like "$m" 'relaykit_eventd_dashboard_events_total\{result="sampled"\} [1-9]' "sampled ones too"
 ok "the token is never logged" sh -c "! grep -q '$token' '$T/eventd.log'"
 kill "$EV_PID"; wait "$EV_PID" 2>/dev/null
 like "$(tail -1 "$T/eventd.log")" 'signal 15: exiting' "SIGTERM with a page open: clean exit"
