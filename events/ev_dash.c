@@ -39,8 +39,12 @@
 #include "rk_log.h"
 #include "rk_mem.h"
 #include "rk_metrics.h"
+#include "rk_pace.h"
 
 #include "ev_dash.h"
+
+_Static_assert(
+    EV_DASH_DEST_MAX >= RK_PACE_DEST_MAX, "a pacing destination's name fits");
 
 #define TICK_MS       100
 #define STATS_TICKS   20         /* stats every 2 s */
@@ -77,7 +81,9 @@ struct ev_dash {
 	struct ev_dash_ev **batch; /* one tick's events */
 	unsigned ticks;
 	uint64_t lost; /* dropped by the feed's full queue */
-	double rate;   /* maxEventsPerSecond */
+	char want[EV_DASH_TOP][EV_DASH_DEST_MAX]; /* paced top destinations */
+	size_t nwant;
+	double rate; /* maxEventsPerSecond */
 	bool sampling;
 	struct rk_ratelimit fail_log;
 	struct rk_metric *m_clients, *m_events, *m_denied;
@@ -369,6 +375,31 @@ send_stats(struct dash_client *c, const char *agg, size_t n)
 	rk_buf_free(&b);
 }
 
+/* The adaptive delay of a top destination, as the feed last read it;
+   notes the destination so the feed goes on reading it. */
+static int64_t
+pace_delay(void *arg, const char *domain)
+{
+	struct ev_dash *d = arg;
+	struct rk_pace_dest pd;
+
+	if (!rk_pace_find(d->cfg, domain, strlen(domain), &pd))
+		return -1;
+	if (d->nwant < EV_DASH_TOP)
+		snprintf(d->want[d->nwant++], EV_DASH_DEST_MAX, "%s", pd.name);
+	return ev_dash_feed_pace(d->feed, pd.name);
+}
+
+/* The stats every page gets; the paced destinations among the top ones
+   go to the feed. */
+static void
+stats_json(struct ev_dash *d, struct rk_buf *out)
+{
+	d->nwant = 0;
+	ev_dash_agg_json(d->agg, now_ms(), pace_delay, d, out);
+	ev_dash_feed_want_pace(d->feed, d->want, d->nwant);
+}
+
 /* ------------------------------------------------------ /events setup */
 
 static char *
@@ -431,7 +462,7 @@ greet(struct ev_dash *d, struct dash_client *c)
 	evhttp_send_reply_chunk(c->req, b);
 	evbuffer_free(b);
 	rk_buf_init(&agg);
-	ev_dash_agg_json(d->agg, now_ms(), &agg);
+	stats_json(d, &agg);
 	send_stats(c, agg.data, agg.len);
 	rk_buf_free(&agg);
 }
@@ -500,7 +531,7 @@ stats_all(struct ev_dash *d)
 	struct rk_buf agg;
 
 	rk_buf_init(&agg);
-	ev_dash_agg_json(d->agg, now_ms(), &agg);
+	stats_json(d, &agg);
 	for (struct dash_client *c = d->clients; c != NULL; c = c->next)
 		send_stats(c, agg.data, agg.len);
 	rk_buf_free(&agg);

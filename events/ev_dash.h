@@ -58,6 +58,7 @@ void ev_dash_mask(const char *s, struct rk_buf *out);
 #define EV_DASH_BUCKETS   90    /* ... over 15 minutes */
 #define EV_DASH_DOMAINS   256   /* destinations tracked */
 #define EV_DASH_TOP       10    /* ... of which the page sees */
+#define EV_DASH_DEST_MAX  256   /* a pacing destination's name (rk_pace) */
 
 struct ev_dash_agg;
 struct ev_dash_agg *ev_dash_agg_new(void);
@@ -65,13 +66,17 @@ void ev_dash_agg_free(struct ev_dash_agg *a);
 /* Counts one event seen at now_ms (its own time decides the bucket). */
 void ev_dash_agg_add(
     struct ev_dash_agg *a, const struct ev_dash_ev *e, int64_t now_ms);
+/* A top destination's current adaptive delay in ms, or -1 (not paced,
+   or not known yet). */
+typedef int64_t ev_dash_delay_fn(void *arg, const char *domain);
 /*
  * The page's "stats" object: {"now":ms,"width":ms,"rates":{event:[counts,
  * oldest first]},"top":[{"domain","deferred","bounced","dsn","response",
- * "last"}],"seen":n}.  Appended to out.
+ * "last","delay"}],"seen":n}, "delay" from fn (NULL: null).  Appended to
+ * out.
  */
-void ev_dash_agg_json(
-    struct ev_dash_agg *a, int64_t now_ms, struct rk_buf *out);
+void ev_dash_agg_json(struct ev_dash_agg *a, int64_t now_ms,
+    ev_dash_delay_fn *fn, void *arg, struct rk_buf *out);
 
 /* -------------------------------------------------------- ev_dash_auth */
 
@@ -121,6 +126,14 @@ size_t ev_dash_feed_take(struct ev_dash_feed *f, struct ev_dash_ev **out,
     size_t max, uint64_t *lost);
 /* The feed reads Redis now. */
 bool ev_dash_feed_up(struct ev_dash_feed *f);
+/*
+ * Adaptive pacing: the destinations (rk_pace names) whose delay the feed
+ * reads from Redis (P pace:DEST) every 2 s, at most EV_DASH_TOP; and the
+ * delay last read for one, in ms, or -1.  Thread-safe.
+ */
+void ev_dash_feed_want_pace(
+    struct ev_dash_feed *f, char (*dests)[EV_DASH_DEST_MAX], size_t n);
+int64_t ev_dash_feed_pace(struct ev_dash_feed *f, const char *dest);
 
 /* ------------------------------------------------------------- ev_dash */
 

@@ -183,7 +183,16 @@ by_failures(const void *x, const void *y)
 }
 
 static json_t *
-top_json(const struct ev_dash_agg *a, int64_t now)
+delay_json(ev_dash_delay_fn *fn, void *arg, const char *domain)
+{
+	int64_t ms = fn != NULL ? fn(arg, domain) : -1;
+
+	return ms >= 0 ? json_integer((json_int_t)ms) : json_null();
+}
+
+static json_t *
+top_json(
+    const struct ev_dash_agg *a, int64_t now, ev_dash_delay_fn *fn, void *arg)
 {
 	struct ranked r[EV_DASH_DOMAINS];
 	size_t n = 0;
@@ -196,23 +205,26 @@ top_json(const struct ev_dash_agg *a, int64_t now)
 		if (r[n].deferred + r[n].bounced > 0)
 			n++;
 	}
-	qsort(r, n, sizeof(r[0]), by_failures);
+	if (n > 1)
+		qsort(r, n, sizeof(r[0]), by_failures);
 	for (size_t i = 0; i < n && i < EV_DASH_TOP; i++)
 		json_array_append_new(top,
-		    json_pack("{s:s,s:I,s:I,s:s,s:s,s:I}", "domain",
+		    json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:o}", "domain",
 		        r[i].d->name, "deferred", (json_int_t)r[i].deferred,
 		        "bounced", (json_int_t)r[i].bounced, "dsn", r[i].d->dsn,
 		        "response", r[i].d->response, "last",
-		        (json_int_t)r[i].d->last_ms));
+		        (json_int_t)r[i].d->last_ms, "delay",
+		        delay_json(fn, arg, r[i].d->name)));
 	return top;
 }
 
 void
-ev_dash_agg_json(struct ev_dash_agg *a, int64_t now, struct rk_buf *out)
+ev_dash_agg_json(struct ev_dash_agg *a, int64_t now, ev_dash_delay_fn *fn,
+    void *arg, struct rk_buf *out)
 {
 	json_t *o = json_pack("{s:I,s:i,s:o,s:o,s:I}", "now", (json_int_t)now,
 	    "width", EV_DASH_BUCKET_MS, "rates", rates_json(a, now), "top",
-	    top_json(a, now), "seen", (json_int_t)a->seen);
+	    top_json(a, now, fn, arg), "seen", (json_int_t)a->seen);
 	char *text;
 
 	if (o == NULL)

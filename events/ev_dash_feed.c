@@ -12,7 +12,10 @@
  * the stream still holds.  Each entry becomes an ev_dash_ev (parsed and
  * masked here, off the loop) in a bounded queue the loop empties every
  * tick; when the loop falls that far behind, new events are dropped and
- * counted.  Threading: the queue is the only shared state (a mutex).
+ * counted.  Every 2 s it also reads the adaptive delay of the top
+ * deferring destinations (P pace:DEST, written by eventd's pacing).
+ * Threading: the queue and the pacing lists are the only shared state,
+ * under one mutex.
  */
 #include "config.h"
 
@@ -36,6 +39,12 @@
 #define READ_COUNT 1000  /* entries per XREAD */
 #define QUEUE_MAX  16384 /* events between two ticks of the loop */
 #define ID_LEN     48
+#define PACE_EVERY 2000 /* ms between two reads of the delays */
+
+struct pace_slot {
+	char dest[EV_DASH_DEST_MAX];
+	int64_t delay_ms; /* -1: no state */
+};
 
 struct ev_dash_feed {
 	struct rk_redis *redis;
@@ -50,6 +59,11 @@ struct ev_dash_feed {
 	struct ev_dash_ev **q;
 	size_t head, n;
 	uint64_t lost;
+	char want[EV_DASH_TOP][EV_DASH_DEST_MAX]; /* the loop's wishes */
+	size_t nwant;
+	struct pace_slot have[EV_DASH_TOP]; /* what Redis said */
+	size_t nhave;
+	uint64_t pace_next; /* monotonic ms */
 };
 
 static void
@@ -208,6 +222,84 @@ read_once(struct ev_dash_feed *f)
 	return 0;
 }
 
+void
+ev_dash_feed_want_pace(
+    struct ev_dash_feed *f, char (*dests)[EV_DASH_DEST_MAX], size_t n)
+{
+	pthread_mutex_lock(&f->lock);
+	f->nwant = n < EV_DASH_TOP ? n : EV_DASH_TOP;
+	for (size_t i = 0; i < f->nwant; i++)
+		memcpy(f->want[i], dests[i], EV_DASH_DEST_MAX);
+	pthread_mutex_unlock(&f->lock);
+}
+
+int64_t
+ev_dash_feed_pace(struct ev_dash_feed *f, const char *dest)
+{
+	int64_t ms = -1;
+
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < f->nhave; i++)
+		if (strcmp(f->have[i].dest, dest) == 0)
+			ms = f->have[i].delay_ms;
+	pthread_mutex_unlock(&f->lock);
+	return ms;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One pipelined HGET per wanted destination; the answers replace what
+   was known.  A Redis failure keeps the old answers. */
+static void
+read_pace(struct ev_dash_feed *f)
+{
+	struct pace_slot got[EV_DASH_TOP];
+	redisReply *rep[EV_DASH_TOP];
+	struct rk_buf key;
+	struct rk_err err;
+	size_t n;
+
+	pthread_mutex_lock(&f->lock);
+	n = f->nwant;
+	for (size_t i = 0; i < n; i++)
+		memcpy(got[i].dest, f->want[i], EV_DASH_DEST_MAX);
+	pthread_mutex_unlock(&f->lock);
+	if (n == 0)
+		return;
+	rk_buf_init(&key);
+	for (size_t i = 0; i < n; i++) {
+		const char *argv[] = { "HGET",
+			rk_redis_key(f->redis, &key, "pace:%s", got[i].dest),
+			"delay" };
+
+		/* only connecting can fail, so before anything is queued */
+		if (rk_redis_append(f->redis, &err, 3, argv, NULL) != 0) {
+			rk_buf_free(&key);
+			return;
+		}
+	}
+	rk_buf_free(&key);
+	if (rk_redis_pipeline(f->redis, &err, n, rep) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		got[i].delay_ms = rep[i]->type == REDIS_REPLY_STRING
+		    ? strtoll(rep[i]->str, NULL, 10)
+		    : -1;
+		freeReplyObject(rep[i]);
+	}
+	pthread_mutex_lock(&f->lock);
+	memcpy(f->have, got, n * sizeof(got[0]));
+	f->nhave = n;
+	pthread_mutex_unlock(&f->lock);
+}
+
 static void *
 run(void *arg)
 {
@@ -229,6 +321,10 @@ run(void *arg)
 		f->up = read_once(f) == 0;
 		if (!f->up)
 			pause_ms(200);
+		else if (mono_ms() >= f->pace_next) {
+			read_pace(f);
+			f->pace_next = mono_ms() + PACE_EVERY;
+		}
 	}
 	return NULL;
 }

@@ -123,6 +123,14 @@
       p(d.getSeconds(), 2) + '.' + p(d.getMilliseconds(), 3);
   }
 
+  // the adaptive delay: "850 ms", "12.5 s", "3 min 20 s"
+  function duration(ms) {
+    if (ms < 1000) return ms + ' ms';
+    if (ms < 60000) return (Math.round(ms / 100) / 10) + ' s';
+    const s = Math.round(ms / 1000);
+    return Math.floor(s / 60) + ' min' + (s % 60 ? ' ' + (s % 60) + ' s' : '');
+  }
+
   function row(e) {
     const tr = el('tr', 'ev-' + e.event);
     tr.dataset.id = e.id;
@@ -211,6 +219,7 @@
       tr.append(el('td', null, d.domain));
       tr.append(el('td', null, d.deferred));
       tr.append(el('td', null, d.bounced));
+      tr.append(el('td', 'delay', d.delay === null ? '—' : duration(d.delay)));
       tr.append(el('td', null, d.dsn));
       const r = el('td', null, d.response);
       r.title = d.response;

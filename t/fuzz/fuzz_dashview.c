@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_view(agg, data, size, false);
 	check_view(agg, data, size, true);
 	rk_buf_init(&out);
-	ev_dash_agg_json(agg, 1796015668000LL, &out);
+	ev_dash_agg_json(agg, 1796015668000LL, NULL, NULL, &out);
 	{
 		json_t *o = json_loads(out.data, 0, NULL);
 

@@ -95,6 +95,14 @@ async function message(page) {
   await page.waitForFunction(() => !!document.querySelector(
     '#top-body tr[data-domain="later.test"]'), { timeout: 5000 })
     .then(() => out('top_domain', 'later.test'), () => out('top_domain', ''));
+  // the delay is read from Redis every 2 s and sent with the stats
+  const delay = () => {
+    const c = document.querySelector(
+      '#top-body tr[data-domain="later.test"] td.delay');
+    return c && c.textContent !== '\u2014' ? c.textContent : '';
+  };
+  await page.waitForFunction(delay, { timeout: 8000 }).catch(() => {});
+  out('top_delay', await page.evaluate(delay));
   return qid;
 }
 

@@ -24,6 +24,7 @@ mp=$(free_port) dp=$(free_port) ep=$(free_port) wp=$(free_port)
 prom=$(free_port)
 ok "redis starts" start_redis "$rp"
 ok "sink (the MXs) listens" start_sink "$sp"
+echo slow.test >"$SINK/throttle" # 421 4.7.28 to all its recipients
 $PY "$top_srcdir/t/integ/wh_receiver.py" "$hp" "$T/hooks.jsonl" >"$T/receiver.log" 2>&1 &
 track $!
 ok "webhook receiver listens" wait_for "port_open $hp" 10
@@ -43,8 +44,11 @@ rateLimit:
   rules:
     - {name: burst, key: sender, rate: 2/1m, match: [burst@example.com]}
 adaptiveRate:
+  enabled: true
+  defaults: {enabled: false}
   domains:
-    later.test: {}
+    later.test: {enabled: true, minDelay: 1s, maxDelay: 1m, initialDelay: 2s}
+    slow.test: {enabled: true, minDelay: 1s, maxDelay: 1m, initialDelay: 2s}
 metrics:
   milterPort: $mp
   policydPort: $dp
@@ -113,6 +117,7 @@ send() { # FROM TO
 }
 like "$(send app@example.com someone@ok.test)" '250 2\.0\.0 Ok: queued' "a message to deliver"
 like "$(send app@example.com defer-x@later.test)" '250 2\.0\.0 Ok: queued' "one the MX defers"
+like "$(send app@example.com x@slow.test)" '250 2\.0\.0 Ok: queued' "one a throttling MX defers (421 4.7.28)"
 like "$(send app@example.com reject-x@gone.test)" '250 2\.0\.0 Ok: queued' "one the MX refuses"
 send burst@example.com a@ok.test >/dev/null
 send burst@example.com b@ok.test >/dev/null

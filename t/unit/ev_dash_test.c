@@ -188,7 +188,7 @@ test_agg(void)
 	add(a, RK_EVT_BOUNCED, now - 1000, "gone.test", now);
 	add(a, RK_EVT_DEFERRED, now - 16 * 60000, "old.test", now);
 	rk_buf_init(&out);
-	ev_dash_agg_json(a, now, &out);
+	ev_dash_agg_json(a, now, NULL, NULL, &out);
 	o = json_loads(out.data, 0, NULL);
 	rates = json_object_get(o, "rates");
 	top = json_object_get(o, "top");
@@ -219,7 +219,7 @@ test_agg(void)
 	for (int i = 0; i < 20; i++)
 		add(a, RK_EVT_DEFERRED, now - 400, "busy.test", now);
 	rk_buf_init(&out);
-	ev_dash_agg_json(a, now, &out);
+	ev_dash_agg_json(a, now, NULL, NULL, &out);
 	ok(strstr(out.data, "\"top\":[{\"domain\":\"busy.test\"") != NULL,
 	    "full table: a new busy destination still rises to the top");
 	rk_buf_free(&out);
