@@ -103,7 +103,7 @@ t_unit_ev_dash_test_SOURCES = t/unit/ev_dash_test.c t/tap.h \
 	events/ev_dash_auth.c events/ev_dash_agg.c events/ev_dash_view.c
 t_unit_ev_dash_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 	$(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-INTEG_TESTS += t/integ/dashboard.t t/integ/grafana.t
+INTEG_TESTS += t/integ/dashboard.t t/integ/dashboard_load.t t/integ/grafana.t
 EXTRA_DIST += t/integ/dash_browser.js t/integ/dash_inject.py \
 	contrib/grafana/relaykit.json contrib/grafana/README.md
 CLEANFILES += t/integ/artifacts/dashboard.png \

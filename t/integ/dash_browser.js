@@ -1,26 +1,32 @@
 // SPDX-License-Identifier: MIT
 // t/integ/dash_browser.js: drives Debian's chromium (headless, through
-// puppeteer-core) against a running relaykit-eventd dashboard, for
-// t/integ/dashboard.t.  Prints one "key value" line per finding; the
-// shell test turns them into TAP.
+// puppeteer-core) against a running relaykit-eventd dashboard.  Prints
+// one "key value" line per finding; the shell test turns them into TAP.
 //
-//   node dash_browser.js NPM_MODULES URL TOKEN SMTP_PORT REDIS_PORT PREFIX
-//                        INJECTOR ARTIFACT_DIR LOAD_SECONDS
-//
-// Steps: no credentials -> no page; the token -> the page; a message sent
-// through Postfix (swaks) -> its row, timed; filters hide and show it; a
-// screenshot; LOAD_SECONDS of 500 events/s from INJECTOR while the JS
-// heap (after a forced GC) and the DOM size are sampled; a screenshot.
+//   node dash_browser.js relay NPM_MODULES URL TOKEN SMTP_PORT ARTIFACT_DIR
+//     (t/integ/dashboard.t) no credentials -> no page; the token -> the
+//     page; a message sent through Postfix (swaks) -> its row, timed;
+//     filters hide and show it; a screenshot.
+//   node dash_browser.js load NPM_MODULES URL USER:PASSWORD REDIS_PORT
+//                        PREFIX INJECTOR ARTIFACT_DIR LOAD_SECONDS
+//     (t/integ/dashboard_load.t) basic authentication; LOAD_SECONDS of
+//     500 events/s from INJECTOR while the JS heap (after a forced GC),
+//     the DOM and the page's responsiveness are sampled; a screenshot.
 'use strict';
 
 const path = require('path');
 const { execFileSync, spawn } = require('child_process');
 
-const [modules, url, token, smtpPort, redisPort, prefix, injector, artDir,
-  loadSecs] = process.argv.slice(2);
+const mode = process.argv[2];
+const [modules, url] = process.argv.slice(3, 5);
+const [token, smtpPort, relayArt] = process.argv.slice(5);
+const [login, redisPort, prefix, injector, artDir, loadSecs] =
+  process.argv.slice(5);
 const puppeteer = require(path.join(modules, 'puppeteer-core'));
 
+const T0 = Date.now();
 function out(k, v) { console.log(k + ' ' + v); }
+const mark = (what) => out('at_' + what, (Date.now() - T0) + 'ms');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function send(to, clientId) {
@@ -162,33 +168,64 @@ async function load(page, cdp) {
   out('nodes_max', Math.max(...samples.map((x) => x.nodes)));
 }
 
+async function relay(browser) {
+  await auth(browser);
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  const r = await page.goto(url + '/?token=' + encodeURIComponent(token),
+    { waitUntil: 'load' });
+  out('auth_status', r.status());
+  out('auth_url', page.url());
+  await page.waitForSelector('#conn.up', { timeout: 10000 })
+    .then(() => out('connected', true), () => out('connected', false));
+  mark('page');
+  const qid = await message(page);
+  mark('message');
+  await filters(page, qid);
+  mark('filters');
+  await sleep(1000); // the reconnected feed's stats: rates and top drawn
+  await page.screenshot({ path: path.join(relayArt, 'dashboard.png') });
+}
+
+async function loaded(browser) {
+  const [user, password] = login.split(':');
+  let page = await browser.newPage();
+  // a 401 with a Basic challenge the browser cannot answer ends the
+  // navigation with ERR_INVALID_AUTH_CREDENTIALS under puppeteer
+  const r0 = await page.goto(url + '/', { waitUntil: 'load' })
+    .catch((e) => (/ERR_INVALID_AUTH_CREDENTIALS/.test(String(e))
+      ? { status: () => 401 } : Promise.reject(e)));
+  out('nologin_status', r0.status());
+  out('nologin_table', await page.evaluate(
+    () => !!document.getElementById('events')));
+  await page.close();
+  page = await browser.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  await page.authenticate({ username: user, password });
+  const r = await page.goto(url + '/', { waitUntil: 'load' });
+  out('login_status', r.status());
+  await page.waitForSelector('#conn.up', { timeout: 10000 })
+    .then(() => out('connected', true), () => out('connected', false));
+  mark('page');
+  const cdp = await page.createCDPSession();
+  await load(page, cdp);
+  mark('load');
+  await page.screenshot({ path: path.join(artDir, 'dashboard-load.png') });
+}
+
 async function main() {
   // never hang the suite: the shell test has its own budget too
   setTimeout(() => { out('error', '"timed out"'); process.exit(1); },
-    (Number(loadSecs) + 60) * 1000).unref();
+    (mode === 'load' ? Number(loadSecs) + 40 : 60) * 1000).unref();
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
       '--no-first-run', '--disable-extensions'],
   });
+  mark('launched');
   try {
-    await auth(browser);
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1400, height: 1000 });
-    const r = await page.goto(url + '/?token=' + encodeURIComponent(token),
-      { waitUntil: 'load' });
-    out('auth_status', r.status());
-    out('auth_url', page.url());
-    await page.waitForSelector('#conn.up', { timeout: 10000 })
-      .then(() => out('connected', true), () => out('connected', false));
-    const qid = await message(page);
-    await filters(page, qid);
-    await sleep(1000); // the reconnected feed's stats: rates and top drawn
-    await page.screenshot({ path: path.join(artDir, 'dashboard.png') });
-    const cdp = await page.createCDPSession();
-    await load(page, cdp);
-    await page.screenshot({ path: path.join(artDir, 'dashboard-load.png') });
+    await (mode === 'load' ? loaded(browser) : relay(browser));
     out('done', 1);
   } finally {
     await browser.close();

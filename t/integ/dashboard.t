@@ -7,11 +7,10 @@
 # Postfix appears with its status (timed: within 2 s), with the client id
 # the milter recorded; filters by sender, domain and status hide and show
 # it; deferrals put their destination among the top deferring ones, with
-# the adaptive delay eventd's pacing keeps for it in Redis; then
-# 500 events/s for DASH_LOAD_SECONDS (default 30) leave the page
-# responsive, its JS heap (after a forced GC) and DOM bounded.  Two
-# screenshots land in the build dir: t/integ/artifacts/dashboard*.png.
-# The token never reaches eventd's log.
+# the adaptive delay eventd's pacing keeps for it in Redis; a screenshot
+# lands in the build dir (t/integ/artifacts/dashboard.png).  Above
+# maxEventsPerSecond a page gets an even sample.  The token never
+# reaches eventd's log.  (500 events/s in the browser: dashboard_load.t.)
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/eventd_lib.sh"
 need postfix swaks redis-server redis-cli node chromium
@@ -21,7 +20,6 @@ PUP=$_rk_npm/node_modules
 MILTER=$top_builddir/milter/relaykit-milter
 ART=$top_builddir/t/integ/artifacts
 mkdir -p "$ART"
-LOAD=${DASH_LOAD_SECONDS:-30}
 
 rp=$(free_port) sp=$(free_port) pp=$(free_port) mp=$(free_port)
 ep=$(free_port) dp=$(free_port)
@@ -67,6 +65,7 @@ ok "the dashboard listens" wait_for "port_open $dp" 10
 like "$(cat "$T/eventd.log")" "dashboard: serving http://127.0.0.1:$dp/ \(login: token\)" \
 	"eventd says where the dashboard is"
 
+diag "relay up at ${SECONDS}s"
 # plain HTTP first: no token, no page and no feed
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 is "$(code "http://127.0.0.1:$dp/")" 401 "no token: 401"
@@ -79,9 +78,10 @@ like "$hdrs" "Content-Security-Policy: default-src 'none'; script-src 'self'" \
 is "$(code "http://127.0.0.1:$dp/healthz")" 200 "the dashboard port answers probes too"
 is "$(code "http://127.0.0.1:$ep/healthz")" 200 "... and the metrics port still does"
 
-timeout $((LOAD + 70)) node "$top_srcdir/t/integ/dash_browser.js" "$PUP" "http://127.0.0.1:$dp" \
-	"$token" "$pp" "$rp" "rk:" "$top_srcdir/t/integ/dash_inject.py" "$ART" \
-	"$LOAD" >"$T/browser.out" 2>"$T/browser.err"
+timeout 80 node "$top_srcdir/t/integ/dash_browser.js" relay "$PUP" \
+	"http://127.0.0.1:$dp" "$token" "$pp" "$ART" \
+	>"$T/browser.out" 2>"$T/browser.err"
+diag "browser run done at ${SECONDS}s"
 sed 's/^/# /' "$T/browser.out"
 r() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$T/browser.out"; }
 is "$(r error)" "" "the browser run ends without an error"
@@ -109,20 +109,6 @@ for f in filter_from_hides filter_from_shows filter_domain_hides \
 done
 ok "screenshot saved" test -s "$ART/dashboard.png"
 
-inj=$(r injected) rcv=$(r received)
-diag "load: $inj events injected in ${LOAD}s, $rcv received by the page"
-ok "500 events/s: the page received at least 90% ($rcv of $inj)" \
-	test "${rcv:-0}" -ge $(( ${inj:-1} * 9 / 10 ))
-ok "the page kept at most 1000 events ($(r kept))" test "$(r kept)" -le 1000
-ok "... and drew at most 200 rows ($(r rows))" test "$(r rows)" -le 200
-ok "it stayed responsive: slowest evaluation $(r worst_eval_ms) ms" \
-	test "$(r worst_eval_ms)" -le 1500
-h1=$(r heap_first) hl=$(r heap_last)
-ok "the JS heap did not grow unboundedly ($h1 -> $hl bytes, max $(r heap_max))" \
-	test "$hl" -le $(( h1 * 3 / 2 + 4000000 ))
-ok "the DOM stayed bounded ($(r nodes_max) nodes at most)" test "$(r nodes_max)" -le 8000
-ok "screenshot under load saved" test -s "$ART/dashboard-load.png"
-
 # faster than a page may be sent: an even sample, counted
 timeout 4 curl -sN -H "Authorization: Bearer $token" \
 	"http://127.0.0.1:$dp/events?domain=.test" >"$T/fast.sse" 2>/dev/null &
@@ -147,6 +133,7 @@ like "$m" 'relaykit_eventd_dashboard_denied_total [1-9]' "refused requests are c
 like "$m" 'relaykit_eventd_dashboard_events_total\{result="sent"\} [1-9]' "sent events are counted"
 like "$m" 'relaykit_eventd_dashboard_events_total\{result="sampled"\} [1-9]' "sampled ones too"
 ok "the token is never logged" sh -c "! grep -q '$token' '$T/eventd.log'"
+diag "checks done at ${SECONDS}s"
 kill "$EV_PID"; wait "$EV_PID" 2>/dev/null
 like "$(tail -1 "$T/eventd.log")" 'signal 15: exiting' "SIGTERM with a page open: clean exit"
 done_testing
