@@ -42,9 +42,11 @@ sbin_PROGRAMS += events/relaykit-eventd
 EV_CORE = events/ev_line.c events/ev_track.c events/ev_stats.c events/eventd.h
 events_relaykit_eventd_SOURCES = events/eventd.c $(EV_CORE) \
 	events/ev_follow.c events/ev_reader.c events/ev_store.c \
-	events/ev_parse.c events/ev_pace.c
+	events/ev_parse.c events/ev_pace.c $(EV_DASH)
+nodist_events_relaykit_eventd_SOURCES = events/ev_dash_assets.c
 events_relaykit_eventd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
-	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS)
+	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/events
 events_relaykit_eventd_LDADD = $(RK_LIBS) $(EVENT_LIBS)
 dist_man_MANS += man/relaykit-eventd.8
 
@@ -86,3 +88,42 @@ INTEG_TESTS += t/integ/webhookd.t t/integ/webhookd_crash.t \
 	t/integ/webhookd_postfix.t
 EXTRA_DIST += t/integ/webhookd_lib.sh t/integ/wh_receiver.py \
 	t/integ/wh_verify.js
+
+# The live dashboard (dashboard.watch) inside relaykit-eventd; its page
+# (events/dash/) is compiled into the binary.
+EV_DASH = events/ev_dash.c events/ev_dash.h events/ev_dash_auth.c \
+	events/ev_dash_agg.c events/ev_dash_feed.c events/ev_dash_view.c
+DASH_ASSETS = events/dash/index.html events/dash/dash.js \
+	events/dash/dash.css
+events/ev_dash_assets.c: $(DASH_ASSETS:%=$(top_srcdir)/%) \
+	$(top_srcdir)/events/dash/mkassets.sh
+	@$(MKDIR_P) events
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/events/dash/mkassets.sh \
+		$(top_srcdir)/events/dash >$@.tmp && mv $@.tmp $@
+CLEANFILES += events/ev_dash_assets.c
+EXTRA_DIST += $(DASH_ASSETS) events/dash/mkassets.sh
+
+UNIT_TESTS += t/unit/ev_dash_test
+t_unit_ev_dash_test_SOURCES = t/unit/ev_dash_test.c t/tap.h \
+	events/ev_dash_auth.c events/ev_dash_agg.c events/ev_dash_view.c
+t_unit_ev_dash_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
+INTEG_TESTS += t/integ/dashboard.t t/integ/dashboard_load.t t/integ/grafana.t
+EXTRA_DIST += t/integ/dash_browser.js t/integ/dash_inject.py \
+	contrib/grafana/relaykit.json contrib/grafana/README.md
+CLEANFILES += t/integ/artifacts/dashboard.png \
+	t/integ/artifacts/dashboard-load.png
+
+# Fuzzing: what the dashboard reads (stream events, login headers).
+DASH_PARSER = events/ev_dash_view.c events/ev_dash_agg.c \
+	events/ev_dash_auth.c
+FUZZ_NAMES += dashview
+t/fuzz/fuzz_dashview: FUZZ_EXTRA = $(DASH_PARSER)
+t/fuzz/fuzz_dashview: FUZZ_CFLAGS += -I$(top_srcdir)/events
+t/fuzz/fuzz_dashview: $(DASH_PARSER:%=$(top_srcdir)/%) \
+	$(top_srcdir)/events/ev_dash.h
+FUZZ_REPLAY += t/fuzz/replay_dashview
+t_fuzz_replay_dashview_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dashview.c \
+	$(DASH_PARSER)
+t_fuzz_replay_dashview_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) -DFUZZ_NAME='"dashview"'

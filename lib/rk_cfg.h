@@ -486,6 +486,32 @@ struct rk_cfg_metrics {
 	} serviceMonitor;
 };
 
+/* ----------------------------------------------------------- dashboard */
+
+/* The live page relaykit-eventd serves, and the chart's Grafana side. */
+struct rk_cfg_dashboard {
+	struct {
+		bool enabled;
+		bool sampling;              /* above maxEventsPerSecond */
+		int64_t maxEventsPerSecond; /* per browser */
+		bool maskAddresses;
+		int64_t backlog;    /* latest events shown when a page opens */
+		int64_t maxClients; /* pages open at once */
+	} watch;
+	char *address;
+	int64_t port;
+	struct {
+		char *username;
+		char *password;    /* secret */
+		char *bearerToken; /* secret */
+	} auth;
+	struct {
+		bool enabled; /* the chart provisions the Grafana dashboard */
+		struct rk_cfg_kv *labels;
+		size_t nlabels;
+	} grafana;
+};
+
 /* ----------------------------------------------------- programs, log */
 
 enum rk_cfg_milter_order { RK_MILTER_AFTER, RK_MILTER_BEFORE };
@@ -558,6 +584,7 @@ struct rk_cfg {
 	struct rk_cfg_dns dns;
 	struct rk_cfg_redis redis;
 	struct rk_cfg_metrics metrics;
+	struct rk_cfg_dashboard dashboard;
 	struct rk_cfg_milter milter;
 	struct rk_cfg_policyd policyd;
 	struct rk_cfg_eventd eventd;
@@ -588,6 +615,7 @@ enum {
 	RK_CFG_SEC_WEBHOOKS = 1 << 11,
 	RK_CFG_SEC_DNS = 1 << 12,
 	RK_CFG_SEC_REDIS = 1 << 13,
+	RK_CFG_SEC_DASHBOARD = 1 << 14, /* dashboard.auth */
 };
 
 /*

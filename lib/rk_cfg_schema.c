@@ -1337,6 +1337,89 @@ static const struct cfg_field metrics_fields[] = {
 static const struct cfg_struct metrics_st = { sizeof(struct rk_cfg_metrics),
 	metrics_fields, NULL, CFG_NO_KEY, check_metrics };
 
+/* ------------------------------------------------------- dashboard */
+
+static bool
+is_loopback_host(const char *h)
+{
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
+	    strcmp(h, "localhost") == 0;
+}
+
+/*
+ * A login is a user and a password, or a bearer token; and a page that
+ * shows every sender and recipient is not served beyond this host
+ * without one.
+ */
+static int
+check_dashboard(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_dashboard *d = obj;
+	char p[512];
+
+	if ((d->auth.username == NULL) != (d->auth.password == NULL)) {
+		sub_path(p, sizeof(p), path, "auth.username");
+		cfg_error(ctx, at(node, "auth"), p,
+		    "username and password go together");
+		return -1;
+	}
+	if (d->watch.enabled && !is_loopback_host(d->address) &&
+	    d->auth.password == NULL && d->auth.bearerToken == NULL) {
+		sub_path(p, sizeof(p), path, "address");
+		cfg_error(ctx, at(node, "address"), p,
+		    "a dashboard on %s needs auth (username and password, or "
+		    "bearerToken); without it, bind it to 127.0.0.1",
+		    d->address);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cfg_field watch_fields[] = {
+	SUB(struct rk_cfg_dashboard, watch, enabled, CT_BOOL, .def = "false"),
+	SUB(struct rk_cfg_dashboard, watch, sampling, CT_BOOL, .def = "true"),
+	SUB(struct rk_cfg_dashboard, watch, maxEventsPerSecond, CT_INT,
+	    .def = "500", .min = 10, .max = 100000),
+	SUB(struct rk_cfg_dashboard, watch, maskAddresses, CT_BOOL,
+	    .def = "false"),
+	SUB(struct rk_cfg_dashboard, watch, backlog, CT_INT, .def = "100",
+	    .min = 0, .max = 1000),
+	SUB(struct rk_cfg_dashboard, watch, maxClients, CT_INT, .def = "16",
+	    .min = 1, .max = 1000),
+	END
+};
+PLAIN_ST(watch_st, watch_fields);
+
+static const struct cfg_field dash_auth_fields[] = {
+	SUB(struct rk_cfg_dashboard, auth, username, CT_STR,
+	    .flags = F_NONEMPTY),
+	SUB(struct rk_cfg_dashboard, auth, password, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	SUB(struct rk_cfg_dashboard, auth, bearerToken, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	END
+};
+PLAIN_ST(dash_auth_st, dash_auth_fields);
+
+static const struct cfg_field grafana_fields[] = {
+	SUB(struct rk_cfg_dashboard, grafana, enabled, CT_BOOL, .def = "false"),
+	SUBMAP(struct rk_cfg_dashboard, grafana, labels, .elem = CT_STR,
+	    .keytype = CT_STR),
+	END
+};
+PLAIN_ST(grafana_st, grafana_fields);
+
+static const struct cfg_field dashboard_fields[] = {
+	STRUCTF(struct rk_cfg_dashboard, watch, watch_st),
+	FLD(struct rk_cfg_dashboard, address, CT_HOST, .def = "127.0.0.1"),
+	FLD(struct rk_cfg_dashboard, port, CT_INT, .def = "9705", PORT),
+	STRUCTF(struct rk_cfg_dashboard, auth, dash_auth_st),
+	STRUCTF(struct rk_cfg_dashboard, grafana, grafana_st), END
+};
+static const struct cfg_struct dashboard_st = { sizeof(struct rk_cfg_dashboard),
+	dashboard_fields, NULL, CFG_NO_KEY, check_dashboard };
+
 /* ------------------------------------------------ programs and log */
 
 static const char *const milter_orders[] = { "after", "before", NULL };
@@ -1416,6 +1499,7 @@ static const struct cfg_field root_fields[] = { STRUCTF(struct rk_cfg, mail,
 	STRUCTF(struct rk_cfg, dns, dns_st),
 	STRUCTF(struct rk_cfg, redis, redis_st),
 	STRUCTF(struct rk_cfg, metrics, metrics_st),
+	STRUCTF(struct rk_cfg, dashboard, dashboard_st),
 	STRUCTF(struct rk_cfg, milter, milter_st),
 	STRUCTF(struct rk_cfg, policyd, policyd_st),
 	STRUCTF(struct rk_cfg, eventd, eventd_st),

@@ -59,6 +59,7 @@ struct mlt_metrics {
 	struct rk_metric *sender_rejects; /* reason */
 	struct rk_metric *verp;           /* result: rewritten|failed */
 	struct rk_metric *redis_errors;   /* what: verp_store|metadata */
+	struct rk_process *proc;          /* build, process, last reload */
 };
 
 struct mlt_server {
@@ -68,6 +69,7 @@ struct mlt_server {
 	const char *cfgpath;
 	struct rk_redis_pool *redis;     /* VERP references and metadata */
 	_Atomic uint64_t redis_log_next; /* next outage log line, s */
+	_Atomic bool listening;          /* for /readyz */
 };
 
 /* The current state, with a reference the caller drops. */
@@ -139,12 +141,6 @@ extern const struct mlt_check mlt_check_verp;
 
 /* The address of the message's single From header; 0 or -1. */
 int mlt_msg_from_address(const struct mlt_msg *msg, char *out, size_t n);
-
-/* mlt_http.c: the Prometheus scrape endpoint. */
-struct mlt_http;
-struct mlt_http *mlt_http_start(
-    struct rk_metrics *reg, const char *address, int port, struct rk_err *err);
-void mlt_http_stop(struct mlt_http *h); /* accepts NULL */
 
 /* mlt_inbound.c: outbound or not, and the inbound checks. */
 void mlt_client_set(
