@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
@@ -178,10 +179,13 @@ static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct ev_main *m = arg;
-	struct rk_cfg *cfg = load(m->path);
+	struct rk_cfg *cfg;
 
 	(void)sig;
 	(void)what;
+	rk_daemon_notify_reloading();
+	cfg = load(m->path);
+	rk_daemon_notify("READY=1");
 	if (cfg == NULL) {
 		rk_log_warnx(
 		    "reload failed: keeping the running configuration");
@@ -267,6 +271,11 @@ run(struct ev_main *m)
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
+	if (rk_daemon_drop(&m->cfg->daemon, &err) != 0) {
+		rk_log_warnx("%s", err.msg);
+		status = EX_CONFIG;
+		goto out;
+	}
 	ev[0] = evsignal_new(m->base, SIGTERM, on_term, m);
 	ev[1] = evsignal_new(m->base, SIGINT, on_term, m);
 	ev[2] = evsignal_new(m->base, SIGHUP, on_hup, m);
@@ -276,9 +285,11 @@ run(struct ev_main *m)
 	event_add(ev[3], &tick);
 	if (pthread_create(&th, NULL, reader_thread, m->reader) != 0)
 		rk_log_fatal("pthread_create");
+	rk_daemon_notify("READY=1");
 	rk_log_info("started: following %s as \"%s\"%s", m->cfg->eventd.logFile,
 	    m->name, m->dry_run ? " (dry run: nothing is written)" : "");
 	event_base_dispatch(m->base);
+	rk_daemon_notify("STOPPING=1");
 	ev_reader_stop(m->reader);
 	pthread_join(th, NULL);
 	for (int i = 0; i < 4; i++)

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
@@ -240,14 +241,24 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 		if (rk_http_start(http, &err) != 0)
 			rk_log_fatalx("%s", err.msg);
 	}
+	if (rk_daemon_drop(&cfg->daemon, &err) != 0) {
+		rk_log_warnx("%s", err.msg);
+		status = EX_CONFIG;
+		goto out;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* nothing to reload in place: a changed config applies at restart,
+	   and a stray SIGHUP (systemctl reload) must not kill the process */
+	signal(SIGHUP, SIG_IGN);
 	running = l;
 	rk_log_info("started: %zu endpoints, consumer \"%s\"",
 	    cfg->webhooks.nendpoints, name);
+	rk_daemon_notify("READY=1");
 	wh_loop_run(l);
+	rk_daemon_notify("STOPPING=1");
 	rk_log_info("signal: exiting");
 out:
 	running = NULL;

@@ -570,6 +570,14 @@ struct rk_cfg_log {
 	int destination; /* enum rk_log_dest */
 };
 
+/* The daemons' process: who they run as, who may use their sockets. */
+struct rk_cfg_daemon {
+	char *user;        /* started as root: drop to this user; NULL = stay */
+	char *socketGroup; /* group of the unix sockets; NULL = leave it */
+	char *socketMode;  /* octal text, e.g. "0660" */
+	unsigned mode;     /* socketMode, parsed */
+};
+
 /* ---------------------------------------------------------------- all */
 
 struct rk_cfg {
@@ -589,6 +597,7 @@ struct rk_cfg {
 	struct rk_cfg_policyd policyd;
 	struct rk_cfg_eventd eventd;
 	struct rk_cfg_log log;
+	struct rk_cfg_daemon daemon;
 
 	char *path;       /* the file it came from (owned) */
 	_Atomic int refs; /* use rk_cfg_ref/unref */

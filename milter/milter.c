@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
+#include "rk_listen.h"
 #include "rk_log.h"
 #include "rk_mem.h"
 #include "rk_process.h"
@@ -282,22 +284,34 @@ milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
 {
 	char conn[512];
 	const struct rk_endpoint *ep = &cfg->milter.listen;
+	struct rk_listen_perm perm;
+	struct rk_err err;
 
 	if (ep->kind == RK_EP_UNIX)
 		snprintf(conn, sizeof(conn), "unix:%s", ep->path);
 	else
 		snprintf(conn, sizeof(conn), "inet%s:%u@%s",
 		    strchr(ep->host, ':') ? "6" : "", ep->port, ep->host);
+	if (rk_daemon_perm(&cfg->daemon, &perm, &err) != 0 ||
+	    (ep->kind == RK_EP_UNIX &&
+	        rk_listen_folder(ep->path, &perm, &err) != 0)) {
+		rk_log_warnx("cannot listen on %s: %s", conn, err.msg);
+		return -1;
+	}
 	if (mlt_conn_register(srv) != 0 || smfi_setconn(conn) != MI_SUCCESS ||
 	    smfi_settimeout((int)(cfg->milter.timeout / 1000)) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS) {
 		rk_log_warnx("cannot listen on %s", conn);
 		return -1;
 	}
-	/* Postfix's smtpd runs as another user: as for relaykit-policyd,
-	   the socket's folder decides who may connect, not the umask. */
-	if (ep->kind == RK_EP_UNIX && chmod(ep->path, 0666) != 0)
-		rk_log_warn("chmod %s", ep->path);
+	/* libmilter's socket gets the umask's mode: make it daemon.*'s,
+	   so only the socket group (Postfix) can connect. */
+	if (ep->kind == RK_EP_UNIX &&
+	    ((perm.gid != (gid_t)-1 && chown(ep->path, (uid_t)-1, perm.gid)) ||
+	        chmod(ep->path, perm.mode) != 0)) {
+		rk_log_warn("cannot listen on %s: chown/chmod", conn);
+		return -1;
+	}
 	rk_log_info("action=start listen=%s", conn);
 	srv->listening = true;
 	return 0;
@@ -397,9 +411,12 @@ run(struct mlt_server *srv)
 				;
 		if (got_hup) {
 			got_hup = 0;
+			rk_daemon_notify_reloading();
 			reload(srv);
+			rk_daemon_notify("READY=1");
 		}
 		if (got_term) {
+			rk_daemon_notify("STOPPING=1");
 			rk_log_info("action=stop");
 			stop_async();
 			break;
@@ -521,11 +538,18 @@ main(int argc, char **argv)
 		if ((srv.redis = rk_redis_pool_new(&ro, 16, &err)) == NULL)
 			rk_log_fatalx("redis: %s", err.msg);
 	}
-	http = http_start(&srv);
-	if (milter_setup(srv.cur->cfg, &srv) != 0)
-		rc = EX_UNAVAILABLE;
-	else
+	http = NULL;
+	rc = milter_setup(srv.cur->cfg, &srv) != 0 ? EX_UNAVAILABLE : 0;
+	if (rc == 0)
+		http = http_start(&srv);
+	if (rc == 0 && rk_daemon_drop(&srv.cur->cfg->daemon, &err) != 0) {
+		rk_log_warnx("%s", err.msg);
+		rc = EX_CONFIG;
+	}
+	if (rc == 0) {
+		rk_daemon_notify("READY=1");
 		rc = run(&srv);
+	}
 	rk_http_free(http);
 	mlt_state_unref(srv.cur);
 	rk_redis_pool_free(srv.redis);

@@ -30,6 +30,7 @@
 
 #include "rk_cfg.h"
 #include "rk_http.h"
+#include "rk_daemon.h"
 #include "rk_listen.h"
 #include "rk_log.h"
 #include "rk_mem.h"
@@ -336,8 +337,12 @@ static int
 open_kind(struct pd_main *m, struct pd_fds *f, const struct rk_endpoint *eps,
     size_t n, struct rk_err *err)
 {
+	struct rk_listen_perm perm;
+
+	if (rk_daemon_perm(&m->cfg->daemon, &perm, err) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int fd = rk_listen_open(&m->lset, &eps[i], NULL, err);
+		int fd = rk_listen_open(&m->lset, &eps[i], &perm, err);
 
 		if (fd < 0)
 			return -1;
@@ -409,6 +414,9 @@ serve(struct pd_main *m)
 	if (open_sockets(m, &err) != 0) {
 		rk_log_warnx("cannot listen: %s", err.msg);
 		status = EX_UNAVAILABLE;
+	} else if (rk_daemon_drop(&m->cfg->daemon, &err) != 0) {
+		rk_log_warnx("%s", err.msg);
+		status = EX_CONFIG;
 	} else {
 		status = rk_supervise(&sv);
 	}
