@@ -140,16 +140,8 @@ options(struct ev_main *m, int argc, char **argv)
 static struct rk_cfg *
 load(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_DASHBOARD, &diag);
-
-	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			rk_log_warnx("%s", diag.msgs[i]);
-		rk_cfg_diag_free(&diag);
-	}
-	return cfg;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_DASHBOARD);
 }
 
 /* /readyz: the log is followed and events are stored (Redis answers). */
@@ -257,7 +249,7 @@ run(struct ev_main *m)
 	if (m->base == NULL)
 		rk_log_fatalx("event_base_new failed");
 	if ((m->reader = ev_reader_new(&ro, &err)) == NULL) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}
@@ -267,12 +259,12 @@ run(struct ev_main *m)
 	}
 	if (m->cfg->dashboard.watch.enabled &&
 	    (m->dash = ev_dash_new(m->base, m->cfg, reg, &err)) == NULL) {
-		rk_log_warnx("dashboard: %s", err.msg);
+		rk_log_errorx("dashboard: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
 	if (rk_daemon_drop(&m->cfg->daemon, &err) != 0) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}

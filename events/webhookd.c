@@ -140,16 +140,8 @@ options(struct wh_main *m, int argc, char **argv)
 static struct rk_cfg *
 load(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_WEBHOOKS, &diag);
-
-	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			rk_log_warnx("%s", diag.msgs[i]);
-		rk_cfg_diag_free(&diag);
-	}
-	return cfg;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_WEBHOOKS);
 }
 
 static void
@@ -224,7 +216,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 	consumer_name(m, cfg, name, sizeof(name));
 	if ((st = wh_store_new(cfg, name, &err)) == NULL ||
 	    (l = wh_loop_new(cfg, st, reg, &err)) == NULL) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}
@@ -232,7 +224,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 		http = rk_http_new(NULL, cfg->metrics.address,
 		    (unsigned)cfg->metrics.webhookdPort, &err);
 		if (http == NULL) {
-			rk_log_warnx("%s", err.msg);
+			rk_log_errorx("%s", err.msg);
 			status = EX_UNAVAILABLE;
 			goto out;
 		}
@@ -242,7 +234,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 			rk_log_fatalx("%s", err.msg);
 	}
 	if (rk_daemon_drop(&cfg->daemon, &err) != 0) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}

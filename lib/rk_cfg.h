@@ -634,6 +634,13 @@ enum {
  */
 struct rk_cfg *rk_cfg_load_file(
     const char *path, unsigned flags, struct rk_cfg_diag *diag);
+
+/*
+ * rk_cfg_load_file for a daemon: each problem logged as an error with
+ * its FILE:LINE:COL, then a count; NULL when the file was refused.
+ */
+struct rk_cfg *rk_cfg_load_logged(const char *path, unsigned flags);
+
 /*
  * Loads len bytes of YAML; name is used in messages and, with basedir,
  * for relative paths (basedir NULL = current directory).  buf need not be

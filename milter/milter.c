@@ -137,17 +137,8 @@ mlt_server_swap(struct mlt_server *srv, struct mlt_state *st)
 static struct rk_cfg *
 load_cfg(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND, &diag);
-
-	if (cfg != NULL)
-		return cfg;
-	for (size_t i = 0; i < diag.n; i++)
-		rk_log_warnx("%s", diag.msgs[i]);
-	rk_log_warnx("%s: %zu error%s", path, diag.n, diag.n == 1 ? "" : "s");
-	rk_cfg_diag_free(&diag);
-	return NULL;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND);
 }
 
 static struct mlt_state *
@@ -295,13 +286,13 @@ milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
 	if (rk_daemon_perm(&cfg->daemon, &perm, &err) != 0 ||
 	    (ep->kind == RK_EP_UNIX &&
 	        rk_listen_folder(ep->path, &perm, &err) != 0)) {
-		rk_log_warnx("cannot listen on %s: %s", conn, err.msg);
+		rk_log_errorx("cannot listen on %s: %s", conn, err.msg);
 		return -1;
 	}
 	if (mlt_conn_register(srv) != 0 || smfi_setconn(conn) != MI_SUCCESS ||
 	    smfi_settimeout((int)(cfg->milter.timeout / 1000)) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS) {
-		rk_log_warnx("cannot listen on %s", conn);
+		rk_log_errorx("cannot listen on %s", conn);
 		return -1;
 	}
 	/* libmilter's socket gets the umask's mode: make it daemon.*'s,
@@ -445,7 +436,7 @@ usage(FILE *fp)
 	    "  -c file  configuration (default %s)\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -n       check configuration and keys, then exit\n"
-	    "  -V       print the version and exit\n"
+	    "  -V, --version  print the version and exit\n"
 	    "  -h, --help  this help\n",
 	    RK_CFG_DEFAULT_PATH);
 }
@@ -487,6 +478,7 @@ main(int argc, char **argv)
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -543,7 +535,7 @@ main(int argc, char **argv)
 	if (rc == 0)
 		http = http_start(&srv);
 	if (rc == 0 && rk_daemon_drop(&srv.cur->cfg->daemon, &err) != 0) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		rc = EX_CONFIG;
 	}
 	if (rc == 0) {

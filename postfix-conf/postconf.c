@@ -43,7 +43,7 @@ usage(FILE *fp)
 	    "  --check     run 'postfix check' on the result\n"
 	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
-	    "  -V          print the version\n",
+	    "  -V, --version  print the version\n",
 	    RK_CFG_DEFAULT_PATH);
 }
 
@@ -245,6 +245,7 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'k' },
 		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfgpath = RK_CFG_DEFAULT_PATH;
