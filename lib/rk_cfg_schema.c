@@ -380,9 +380,14 @@ static int
 check_auth(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
-	const struct rk_cfg_auth *a = obj;
+	struct rk_cfg_auth *a = obj;
 	char p[512];
 
+	/* Behind another SASL server (Dovecot) logins are rarely the sender
+	   address: constraining them is for relaykit's own users, unless
+	   asked for. */
+	if (cfg_node(node, "constrainSender") == NULL)
+		a->constrainSender = a->enabled;
 	if (a->enabled && a->nusers == 0 && a->usersFile == NULL) {
 		sub_path(p, sizeof(p), path, "users");
 		cfg_error(ctx, at(node, "enabled"), p,
@@ -934,7 +939,7 @@ static const struct cfg_field auth_fields[] = { FLD(struct rk_cfg_auth, enabled,
 	LST(struct rk_cfg_auth, methods, CT_ENUM, .def = "PLAIN,LOGIN",
 	    .names = auth_method_names, .flags = F_CSV),
 	FLD(struct rk_cfg_auth, requireTls, CT_BOOL, .def = "true"),
-	FLD(struct rk_cfg_auth, constrainSender, CT_BOOL, .def = "true"),
+	FLD(struct rk_cfg_auth, constrainSender, CT_BOOL, .def = "false"),
 	MAPF(struct rk_cfg_auth, users, .sub = &user_st, .keytype = CT_STR),
 	FLD(struct rk_cfg_auth, usersFile, CT_STR,
 	    .flags = F_PATH | F_NONEMPTY),

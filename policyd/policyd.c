@@ -231,6 +231,8 @@ run(void *arg)
 	snprintf(
 	    ctx->host_id, sizeof(ctx->host_id), "%s:%ld", host, (long)getpid());
 	rk_ratelimit_init(&ctx->fail_log, 60000);
+	rk_ratelimit_init(&ctx->decision_log, PD_EVENT_LOG_MS);
+	rk_ratelimit_init(&ctx->timeout_log, PD_EVENT_LOG_MS);
 	raise_nofile(cfg->policyd.maxConnections);
 	ctx->base = event_base_new();
 	if (ctx->base == NULL)
