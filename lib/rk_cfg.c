@@ -225,7 +225,12 @@ cfg_parse_duration(struct cfg_ctx *ctx, const struct cfg_field *f,
 	uint64_t v;
 
 	(void)ctx;
-	if (rk_duration_parse(s, f->unit, &v, err) != 0 ||
+	/* "idleTimeout: 300": seconds or milliseconds?  A bare number is
+	   taken only where the seeds' charts give one (F_BARE); elsewhere
+	   it is refused, except 0, the same in every unit. */
+	if (rk_duration_parse(s,
+	        (f->flags & F_BARE) || strcmp(s, "0") == 0 ? f->unit : 0, &v,
+	        err) != 0 ||
 	    cfg_range(f, v, err) != 0)
 		return -1;
 	*(uint64_t *)dst = v;

@@ -66,7 +66,11 @@
 #define PORT .min = 1, .max = 65535
 #define MS   .unit = 1
 #define SEC  .unit = 1000
-#define DAY  86400000LL
+/* Keys the seeds' charts give as bare numbers (minDelay: 1000, interval:
+   60): taken in that unit; every other duration needs its unit. */
+#define SEED_MS  .unit = 1, .flags = F_BARE
+#define SEED_SEC .unit = 1000, .flags = F_BARE
+#define DAY      86400000LL
 
 static const char *const dkim_alg_names[] = { "rsa-sha256", "ed25519-sha256",
 	"both", NULL };
@@ -985,7 +989,7 @@ static const struct cfg_field rl_domain_fields[] = {
 	    .min = 0, .max = 1000000),
 	FLD(struct rk_cfg_rl_domain, rate, CT_RATE),
 	FLDN(struct rk_cfg_rl_domain, "delayMs", delay, CT_DURATION, .def = "0",
-	    MS, .min = 0, .max = DAY),
+	    SEED_MS, .min = 0, .max = DAY),
 	END
 };
 static const struct cfg_struct rl_domain_st = { sizeof(struct rk_cfg_rl_domain),
@@ -1012,12 +1016,12 @@ static const struct cfg_struct rate_limit_st = { sizeof(
 
 static const struct cfg_field adaptive_fields[] = {
 	FLD(struct rk_cfg_adaptive, enabled, CT_BOOL, .def = "true"),
-	FLD(struct rk_cfg_adaptive, minDelay, CT_DURATION, .def = "1000", MS,
-	    .min = 0, .max = DAY),
-	FLD(struct rk_cfg_adaptive, maxDelay, CT_DURATION, .def = "60000", MS,
-	    .min = 0, .max = DAY),
+	FLD(struct rk_cfg_adaptive, minDelay, CT_DURATION, .def = "1000",
+	    SEED_MS, .min = 0, .max = DAY),
+	FLD(struct rk_cfg_adaptive, maxDelay, CT_DURATION, .def = "60000",
+	    SEED_MS, .min = 0, .max = DAY),
 	FLD(struct rk_cfg_adaptive, initialDelay, CT_DURATION, .def = "5000",
-	    MS, .min = 0, .max = DAY),
+	    SEED_MS, .min = 0, .max = DAY),
 	FLD(struct rk_cfg_adaptive, backoffMultiplier, CT_DOUBLE, .def = "1.5",
 	    .dmin = 1.0, .dmax = 100.0),
 	FLD(struct rk_cfg_adaptive, severeBackoffMultiplier, CT_DOUBLE,
@@ -1187,8 +1191,8 @@ static const struct cfg_struct endpoint_st = { sizeof(struct rk_cfg_endpoint),
 
 static const struct cfg_field webhooks_fields[] = {
 	FLD(struct rk_cfg_webhooks, enabled, CT_BOOL, .def = "false"),
-	FLD(struct rk_cfg_webhooks, timeout, CT_DURATION, .def = "5000", MS,
-	    .min = 100, .max = 300000),
+	FLD(struct rk_cfg_webhooks, timeout, CT_DURATION, .def = "5000",
+	    SEED_MS, .min = 100, .max = 300000),
 	FLD(struct rk_cfg_webhooks, retry, CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_webhooks, maxRetries, CT_INT, .def = "8", .min = 0,
 	    .max = 100),
@@ -1254,13 +1258,13 @@ static const struct cfg_field ip_fields[] = { DNSF(ip, fromService, CT_BOOL,
 	END };
 static const struct cfg_field watcher_fields[] = { DNSF(watcher, enabled,
 	                                               CT_BOOL, .def = "true"),
-	DNSF(watcher, interval, CT_DURATION, .def = "60", SEC, .min = 1000,
+	DNSF(watcher, interval, CT_DURATION, .def = "60", SEED_SEC, .min = 1000,
 	    .max = DAY),
 	END };
 static const struct cfg_field wait_fields[] = { DNSF(waitForRecords, enabled,
 	                                            CT_BOOL, .def = "true"),
-	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEC, .min = 0,
-	    .max = DAY),
+	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEED_SEC,
+	    .min = 0, .max = DAY),
 	END };
 #define PLAIN_ST(name, fields)                                                 \
 	static const struct cfg_struct name = { 0, fields, NULL, CFG_NO_KEY,   \
