@@ -37,3 +37,8 @@ uninstall-hook:
 		rm -f '$(DESTDIR)$(tmpfilesdir)/relaykit.conf'; fi
 	if test -n '$(sysusersdir)'; then \
 		rm -f '$(DESTDIR)$(sysusersdir)/relaykit.conf'; fi
+
+# The .deb (debian/) installed on this machine over Debian's Postfix, the
+# units' command lines run as their user, then removed without a trace.
+INTEG_TESTS += t/integ/deb_install.t
+EXTRA_DIST += debian
