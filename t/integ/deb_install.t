@@ -57,7 +57,8 @@ deb_build() {
 	DEB=$(ls "$dir"/relaykit_*.deb 2>/dev/null | head -1)
 	if [ -n "$DEB" ]; then diag "package cached: $DEB"; return 0; fi
 	work=$dir.work.$$
-	rm -rf "$work"; mkdir -p "$work/relaykit"
+	# older trees' packages go: one cache entry per source tree
+	rm -rf "${dir%/*}"; mkdir -p "$work/relaykit"
 	(cd "$SRC" && printf '%s\n' "$files" | tr '\n' '\0' |
 		xargs -0 cp --parents -t "$work/relaykit") || return 1
 	t0=$(date +%s)
@@ -71,6 +72,9 @@ deb_build() {
 }
 deb_build || bail "dpkg-buildpackage failed (log above)"
 ok "the .deb is built" test -s "$DEB"
+out=$(lintian --fail-on error,warning "$DEB" 2>&1); rc=$?
+is "$rc" 0 "lintian: no error or warning (overrides say why)"
+printf '%s\n' "$out" | grep -v 'root privileges' | sed 's/^/# lintian: /'
 
 # ---------------------------------------------------------------- the host
 # A Postfix that already signs with OpenDKIM (inet, as a host would run
@@ -95,6 +99,9 @@ pf_start host "$SMTPP" "relayhost = [127.0.0.1]:$SINKP" \
 	"milter_default_action = accept" "smtpd_tls_cert_file = $T/host.pem" \
 	"smtpd_tls_key_file = $T/host.key" "mynetworks = 127.0.0.0/8, 10.20.0.0/16" ||
 	bail "the host's Postfix did not start"
+# its log as Debian's rsyslog keeps /var/log/mail.log: root:adm 0640
+wait_for "test -f '$PF/maillog'" 10
+chgrp adm "$PF/maillog" && chmod 0640 "$PF/maillog"
 cp "$PF/etc/main.cf" "$T/main.cf.before"
 cp "$PF/etc/master.cf" "$T/master.cf.before"
 
@@ -104,11 +111,21 @@ stop_daemons() {
 	for p in $RK_PIDS; do wait_for "! kill -0 $p 2>/dev/null" 10 || kill -9 "$p" 2>/dev/null; done
 	RK_PIDS=""
 }
+# dpkg ARGS...: waits for another apt or dpkg run to let go of the lock
+dpkg_locked() {
+	local i=0 out rc
+	while :; do
+		out=$(dpkg "$@" 2>&1); rc=$?
+		[ $rc = 0 ] || ! printf '%s' "$out" | grep -q 'lock' || [ $i -ge 120 ] && break
+		sleep 1; i=$((i + 1))
+	done
+	printf '%s\n' "$out"; return $rc
+}
 # relaykit's own undo on any exit: daemons, the package, its user and keys
 deb_cleanup() {
 	stop_daemons
 	if dpkg-query -W -f='${Status}' relaykit 2>/dev/null | grep -q installed; then
-		dpkg --purge relaykit >/dev/null 2>&1
+		dpkg_locked --purge relaykit >/dev/null 2>&1
 	fi
 	getent passwd relaykit >/dev/null && deluser --quiet relaykit >/dev/null 2>&1
 	getent group relaykit >/dev/null && delgroup --quiet relaykit >/dev/null 2>&1
@@ -118,7 +135,7 @@ RK_PIDS=""
 trap 'deb_cleanup; _cleanup' EXIT
 
 # ---------------------------------------------------------------- 1. install
-out=$(dpkg -i "$DEB" 2>&1); rc=$?
+out=$(dpkg_locked -i "$DEB"); rc=$?
 is "$rc" 0 "step 1: dpkg -i installs the package on top of Debian's Postfix"
 [ "$rc" = 0 ] || bail "dpkg -i failed: $out"
 ok "the relaykit user exists" eval 'getent passwd relaykit >/dev/null'
@@ -149,6 +166,7 @@ sed -i -e "s|^  port: 6379|  port: $REDISP|" \
 	-e "s|unix:/run/relaykit/|unix:$SOCKDIR/|g" \
 	-e '/^rateLimit:/,/enabled:/ s/enabled: false/enabled: true/' \
 	-e '/^metrics:/,/enabled:/ s/enabled: true/enabled: false/' \
+	-e "s|^  logFile: /var/log/mail.log|  logFile: $PF/maillog|" \
 	-e '/^  relay:/,/tls:/ { s/enabled: false/enabled: true/; s/host: .*/host: 127.0.0.1/; s/port: 587/port: '"$SINKP"'/; s/tls: true/tls: false/ }' \
 	"$CONF"
 # the key, made as relaykit (as the README says), where the milter reads it
@@ -239,6 +257,18 @@ for u in milter policyd; do
 	fi
 done
 wait_for "test -S $SOCKDIR/milter.sock -a -S $SOCKDIR/policy.sock" 10
+notify_listen eventd
+start_unit eventd
+ok "relaykit-eventd starts from its unit (relaykit, group adm reads the log)" \
+	wait_for "grep -q 'following $PF/maillog' '$T/eventd.log'" 15
+# Nothing configured for them here: their units' config check passes
+for u in webhookd dnsctl; do
+	cmd=$(unit_get $u ExecStartPre)
+	user=$(unit_get $u User); group=$(unit_get $u Group); GROUPS_OPT=--clear-groups
+	# shellcheck disable=SC2086
+	out=$( (run_as $cmd) 2>&1)
+	like "$out" "configuration OK" "relaykit-$u's ExecStartPre check passes as relaykit"
+done
 for s in milter policy; do
 	st=$(stat -c '%a %U:%G' "$SOCKDIR/$s.sock" 2>&1)
 	diag "$s.sock: $st"
@@ -268,9 +298,11 @@ v=$($PY "$SRC/t/integ/milter_verify.py" "$T/dkim.keys" "${m:-/dev/null}" 2>&1)
 like "$v" '^rsa-sha256 pass d=example\.com s=mail$' "signed by relaykit (python3-dkim: pass)"
 like "$v" '^rsa-sha256 pass d=example\.com s=odkim$' "and by the host's OpenDKIM (pass)"
 [ -n "$m" ] || pf_log | tail -15 | sed 's/^/# /'
+ok "relaykit-eventd writes its delivery event to Redis" \
+	wait_for "[ \$(redis-cli -p $REDISP XLEN rk:events) -ge 1 ]" 20
 
 # the config stays the user's across a reinstall (conffile, changed)
-dpkg -i "$DEB" >"$T/reinstall.log" 2>&1
+dpkg_locked -i "$DEB" >"$T/reinstall.log" 2>&1
 ok "a reinstall keeps the edited config" grep -q "port: $REDISP" "$CONF"
 
 # ---------------------------------------------------------------- removal
@@ -281,7 +313,7 @@ is "$rc" 0 "relaykit-postconf --remove"
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
 ok "main.cf byte-identical to before" cmp "$PF/etc/main.cf" "$T/main.cf.before"
 ok "master.cf byte-identical to before" cmp "$PF/etc/master.cf" "$T/master.cf.before"
-out=$(dpkg --purge relaykit 2>&1); rc=$?
+out=$(dpkg_locked --purge relaykit); rc=$?
 is "$rc" 0 "dpkg --purge relaykit"
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
 ok "purge leaves no config and no socket folder" \
