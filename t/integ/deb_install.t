@@ -88,8 +88,9 @@ chmod 600 "$OD/odkim.key"
 printf 'Syslog no\nMode s\nDomain example.com\nSelector odkim\nKeyFile %s\nSocket inet:%s@127.0.0.1\nInternalHosts 127.0.0.0/8\nCanonicalization relaxed/relaxed\nPidFile %s\n' \
 	"$OD/odkim.key" "$ODP" "$OD/opendkim.pid" >"$OD/opendkim.conf"
 opendkim -f -x "$OD/opendkim.conf" >"$T/opendkim.log" 2>&1 &
-track $!
-trap 'rm -rf "$OD"; _cleanup' EXIT
+ODPID=$!
+track $ODPID
+trap 'kill "$ODPID" 2>/dev/null; rm -rf "$OD"; _cleanup' EXIT
 wait_for "port_open $ODP" 10 || bail "OpenDKIM did not start: $(cat "$T/opendkim.log")"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=mx.host.test -keyout "$T/host.key" -out "$T/host.pem" >/dev/null 2>&1
@@ -129,7 +130,10 @@ deb_cleanup() {
 	fi
 	getent passwd relaykit >/dev/null && deluser --quiet relaykit >/dev/null 2>&1
 	getent group relaykit >/dev/null && delgroup --quiet relaykit >/dev/null 2>&1
-	rm -rf /var/lib/relaykit "$OD"
+	rm -rf /var/lib/relaykit
+	# OpenDKIM takes longer than the harness waits before SIGKILL
+	kill "$ODPID" 2>/dev/null && wait_for "! kill -0 $ODPID 2>/dev/null" 10
+	rm -rf "$OD"
 }
 RK_PIDS=""
 trap 'deb_cleanup; _cleanup' EXIT
@@ -170,8 +174,7 @@ sed -i -e "s|^  port: 6379|  port: $REDISP|" \
 	-e '/^  relay:/,/tls:/ { s/enabled: false/enabled: true/; s/host: .*/host: 127.0.0.1/; s/port: 587/port: '"$SINKP"'/; s/tls: true/tls: false/ }' \
 	"$CONF"
 # the key, made as relaykit (as the README says), where the milter reads it
-out=$(setpriv --reuid=relaykit --regid=relaykit --init-groups \
-	relaykit-keygen -c "$CONF" -d example.com 2>&1); rc=$?
+out=$(runuser -u relaykit -- relaykit-keygen -c "$CONF" -d example.com 2>&1); rc=$?
 is "$rc" 0 "relaykit-keygen makes example.com's key as relaykit"
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
 like "$(relaykit-milter -n -c "$CONF" 2>&1)" "configuration OK" \
