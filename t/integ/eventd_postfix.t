@@ -44,7 +44,7 @@ ok "postfix starts" pf_start main "$pp" "relayhost = [127.0.0.1]:$sp" \
 	"smtpd_milters = unix:$T/milter.sock" "milter_protocol = 6" \
 	"milter_default_action = tempfail" "transport_maps = texthash:$T/transport" \
 	"smtp_connect_timeout = 2s" "smtp_helo_timeout = 2s" \
-	"maximal_queue_lifetime = 4s" "bounce_queue_lifetime = 4s"
+	"maximal_queue_lifetime = 12s" "bounce_queue_lifetime = 12s"
 ok "eventd starts" ev_start "$T/rk.yaml"
 
 send() { # send TO CLIENT-ID
