@@ -112,6 +112,8 @@ size_t bn_dsn_parse(struct bn_report *r, const char *body, size_t len);
 char *bn_status_code(const char *s);
 /* Fills in status, reply code and command from a diagnostic line. */
 void bn_diag_scan(struct bn_rcpt *rc);
+/* Sets rc->command, if it has none, from what text says it answered. */
+void bn_command_scan(struct bn_rcpt *rc, const char *text);
 
 /* bn_arf.c: RFC 5965; and complaint formats without the standard part. */
 size_t bn_arf_parse(struct bn_report *r, const struct rk_mime_part *fb,
@@ -122,14 +124,21 @@ bool bn_complaint_text(struct bn_report *r, const struct rk_mime_part *root,
 /* bn_json.c: JSON notifications (Amazon SES); sets r->kind. */
 bool bn_json_parse(struct bn_report *r, const char *text, size_t len);
 
-/* bn_text.c: the human-readable part. */
+/* bn_text.c: the human-readable part (len: up to bn_text_cut). */
 size_t bn_text_parse(struct bn_report *r, const char *text, size_t len);
 void bn_text_enrich(struct bn_report *r, const char *text, size_t len);
 /* Where the copy of the original message starts in text, or len. */
 size_t bn_text_cut(const char *text, size_t len);
+/* The SMTP command the text's lines about rc answered, if rc has none. */
+void bn_text_command(struct bn_rcpt *rc, const char *text, size_t len);
 
 /* bn_reason.c: the classifier. */
-void bn_classify(struct bn_rcpt *rc, const char *context);
+struct bn_context {
+	const char *text;   /* the report's words, one line; borrowed */
+	const char *reason; /* what they say, once read */
+	bool read;
+};
+void bn_classify(struct bn_rcpt *rc, struct bn_context *context);
 /* true for reasons sisimai counts as hard bounces. */
 bool bn_reason_hard(const char *reason, const char *status);
 

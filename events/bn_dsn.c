@@ -177,6 +177,56 @@ message_field(struct bn_report *r, const char *name, const char *v)
 		r->orig.mail_from = bn_address(after_type(v));
 }
 
+/* "Name: value" with a field name of printable ASCII, no space. */
+static bool
+field_line(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+
+	if (colon == NULL || colon == s)
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Blank lines separate groups: read them all as one header block
+ * (rk_mime's reader unfolds continuation lines) by dropping the blank
+ * lines and keeping a marker field between groups.  A line that is no
+ * field is a continuation the reporting MTA forgot to indent (a
+ * multi-line SMTP reply pasted into Diagnostic-Code): fold it, so the
+ * fields after it are not lost.
+ */
+static void
+dsn_groups(struct rk_buf *out, const char *body, size_t len)
+{
+	size_t pos = 0;
+	bool blank = false;
+
+	while (pos < len) {
+		const char *nl = memchr(body + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - body - pos) : len - pos;
+		const char *l = body + pos;
+
+		pos += n + 1;
+		if (n == 0) {
+			blank = true;
+			continue;
+		}
+		if (blank && out->len > 0)
+			rk_buf_puts(out, "X-Bn-Group: 1\n");
+		blank = false;
+		if (l[0] != ' ' && l[0] != '\t' && !field_line(l, n) &&
+		    out->len > 0)
+			rk_buf_putc(out, ' ');
+		rk_buf_append(out, l, n);
+		rk_buf_putc(out, '\n');
+	}
+	rk_buf_puts(out, "\n");
+}
+
 size_t
 bn_dsn_parse(struct bn_report *r, const char *body, size_t len)
 {
@@ -184,23 +234,8 @@ bn_dsn_parse(struct bn_report *r, const char *body, size_t len)
 	struct dsn_state st = { r, (size_t)-1, false, false, 0 };
 	struct rk_buf groups;
 
-	/*
-	 * Blank lines separate groups; read them all as one header block
-	 * (rk_mime's reader unfolds Diagnostic-Code continuation lines) by
-	 * dropping the blank lines and keeping a marker field between
-	 * groups.
-	 */
 	rk_buf_init(&groups);
-	for (size_t i = 0; i < len; i++) {
-		if (body[i] == '\n' && (i + 1 == len || body[i + 1] == '\n')) {
-			rk_buf_puts(&groups, "\nX-Bn-Group: 1\n");
-			while (i + 1 < len && body[i + 1] == '\n')
-				i++;
-			continue;
-		}
-		rk_buf_putc(&groups, body[i]);
-	}
-	rk_buf_puts(&groups, "\n\n");
+	dsn_groups(&groups, body, len);
 	p = rk_mime_parse(groups.data, groups.len);
 	for (size_t i = 0; i < p->nhdrs; i++) {
 		const char *n = p->hdrs[i].name, *v = p->hdrs[i].value;
@@ -282,23 +317,30 @@ enhanced_code(const char *d)
 	return c ? c : enhanced_code_from(d, '2');
 }
 
-static void
-command(struct bn_rcpt *rc, const char *d)
+void
+bn_command_scan(struct bn_rcpt *rc, const char *d)
 {
 	static const char *const cmds[][2] = { { "rcpt to", "RCPT" },
+		{ "rcpt_to", "RCPT" }, { "does not like recipient", "RCPT" },
 		{ "end of data", "DATA" }, { "data command", "DATA" },
 		{ "after data", "DATA" }, { "command data", "DATA" },
 		{ ">>> data", "DATA" }, { "mail from", "MAIL" },
 		{ "helo", "HELO" }, { "ehlo", "HELO" },
+		{ "after initial connection", "CONN" }, { "greeting", "CONN" },
 		{ "starttls", "STARTTLS" } };
+
+	char *low;
 
 	if (rc->command != NULL)
 		return;
+	low = rk_strdup(d);
+	rk_str_lower(low);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (bn_memcasestr(d, strlen(d), cmds[i][0])) {
+		if (strstr(low, cmds[i][0])) {
 			rc->command = rk_strdup(cmds[i][1]);
-			return;
+			break;
 		}
+	free(low);
 }
 
 /* x.0.0 is a placeholder: a more precise code of the same class wins. */
@@ -319,11 +361,19 @@ bn_diag_scan(struct bn_rcpt *rc)
 	if (rc->replycode == NULL)
 		rc->replycode = reply_code(rc->diagnostic);
 	code = enhanced_code(rc->diagnostic);
-	if (code != NULL && (rc->status == NULL || vaguer(rc->status, code))) {
+	/*
+	 * The remote server's own code says more than the one the reporting
+	 * MTA chose for its Status field ("Status: 4.4.7" over "452 4.4.5
+	 * Insufficient disk space"), unless it is the vague x.0.0.
+	 */
+	if (code != NULL &&
+	    (rc->status == NULL || vaguer(rc->status, code) ||
+	        (strcmp(code + 1, ".0.0") != 0 &&
+	            strcmp(rc->status, code) != 0))) {
 		free(rc->status);
 		rc->status = code;
 		code = NULL;
 	}
 	free(code);
-	command(rc, rc->diagnostic);
+	bn_command_scan(rc, rc->diagnostic);
 }

@@ -2,7 +2,8 @@
 /*
  * bn_json: bounces and complaints that arrive as a JSON notification
  * mailed by a sending service (Amazon SES through SNS: notificationType
- * or eventType Bounce, Complaint, Delivery).  Parsed with jansson;
+ * or eventType Bounce, Complaint, Delivery; bare or inside the SNS
+ * envelope, whose Message is that JSON as a string).  Parsed with jansson;
  * mail transports may have wrapped the JSON over several lines.  Pure;
  * thread-safe.
  */
@@ -125,6 +126,27 @@ delivery(struct bn_report *r, json_t *d)
 		r->kind = BN_BOUNCE;
 }
 
+/*
+ * An SNS envelope ("Type": "Notification") carries the notification as
+ * a JSON string in "Message": the object inside it.  Takes j.
+ */
+static json_t *
+unwrap(json_t *j)
+{
+	const char *type = jstr(j, "Type"), *msg = jstr(j, "Message");
+	json_t *inner;
+
+	if (type == NULL || strcmp(type, "Notification") != 0 || msg == NULL)
+		return j;
+	inner = json_loads(msg, 0, NULL);
+	if (!json_is_object(inner)) {
+		json_decref(inner);
+		return j;
+	}
+	json_decref(j);
+	return inner;
+}
+
 bool
 bn_json_parse(struct bn_report *r, const char *text, size_t len)
 {
@@ -133,6 +155,7 @@ bn_json_parse(struct bn_report *r, const char *text, size_t len)
 
 	if (j == NULL)
 		return false;
+	j = unwrap(j);
 	type = jstr(j, "notificationType");
 	if (type == NULL)
 		type = jstr(j, "eventType");

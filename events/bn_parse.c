@@ -25,6 +25,14 @@ struct shape {
 	const struct rk_mime_part *html; /* first text/html outside it */
 };
 
+/* The report's human-readable text, and where its copy of the message
+ * starts (bn_text_cut: found once, many readers need it). */
+struct rtext {
+	char *s;
+	size_t len;
+	size_t cut;
+};
+
 /* ------------------------------------------------------------ helpers */
 
 void
@@ -324,14 +332,14 @@ take_orig(struct bn_report *r, const struct rk_mime_part *p,
 
 /* An original inlined in the text after a marker line (Exim, qmail). */
 static void
-take_inline_orig(struct bn_report *r, const char *text, size_t len,
-    const struct bn_opts *opts)
+take_inline_orig(
+    struct bn_report *r, const struct rtext *t, const struct bn_opts *opts)
 {
-	size_t cut = bn_text_cut(text, len);
+	const char *text = t->s, *s = t->s + t->cut;
+	size_t len = t->len;
 	struct rk_mime_part *p;
-	const char *s = text + cut;
 
-	if (cut >= len)
+	if (t->cut >= len)
 		return;
 	/* skip the marker line and blank lines after it */
 	while (s < text + len && *s != '\n')
@@ -492,7 +500,8 @@ subject_says_delay(const char *subject)
 static void
 classify_all(struct bn_report *r, const char *text, size_t len)
 {
-	char *ctx = bn_oneline(text, len > 4096 ? 4096 : len);
+	char *words = bn_oneline(text, len > 4096 ? 4096 : len);
+	struct bn_context ctx = { words, NULL, false };
 	bool delay = subject_says_delay(r->subject);
 
 	for (size_t i = 0; i < r->nrcpts; i++) {
@@ -503,9 +512,40 @@ classify_all(struct bn_report *r, const char *text, size_t len)
 		if (delay && rc->action == NULL)
 			rc->action = rk_strdup("delayed");
 		bn_diag_scan(rc);
-		bn_classify(rc, ctx);
+		bn_text_command(rc, text, len);
+		bn_classify(rc, &ctx);
 	}
-	free(ctx);
+	free(words);
+}
+
+/*
+ * Final-Recipient may name a file or a pipe an alias led to ("rfc822;
+ * /var/mail/x"): the address that failed is then in X-Failed-Recipients.
+ * Unnamed records take its addresses that no record has, in order.
+ */
+static void
+name_from_listed(struct bn_report *r, const struct rk_mime_part *root)
+{
+	const char *v = rk_mime_header(root, "X-Failed-Recipients");
+	char *copy, *save = NULL;
+	size_t i = 0;
+
+	if (v == NULL)
+		return;
+	copy = rk_strdup(v);
+	for (char *t = strtok_r(copy, ", ", &save); t;
+	     t = strtok_r(NULL, ", ", &save)) {
+		char *a = bn_address(t);
+
+		while (i < r->nrcpts &&
+		    (r->rcpts[i].recipient != NULL ||
+		        r->rcpts[i].orig_recipient != NULL))
+			i++;
+		if (a != NULL && i < r->nrcpts && bn_find_rcpt(r, a) == NULL)
+			r->rcpts[i].recipient = rk_strdup(a);
+		free(a);
+	}
+	free(copy);
 }
 
 /* X-Failed-Recipients (Exim, Google): the list, when there is one. */
@@ -530,25 +570,65 @@ failed_recipients(struct bn_report *r, const struct rk_mime_part *root)
 	return r->nrcpts;
 }
 
-/* Keeps only the records listed by X-Failed-Recipients (the first n). */
 static void
-keep_first(struct bn_report *r, size_t n)
+drop_rcpt(struct bn_report *r, size_t i)
 {
-	for (size_t i = n; i < r->nrcpts; i++)
-		rcpt_free(&r->rcpts[i]);
-	r->nrcpts = n;
+	rcpt_free(&r->rcpts[i]);
+	memmove(&r->rcpts[i], &r->rcpts[i + 1],
+	    (r->nrcpts - i - 1) * sizeof(*r->rcpts));
+	r->nrcpts--;
+}
+
+/* Same local part, any domain: "kijitora@a.example" and "kijitora@b". */
+static bool
+same_mailbox(const char *a, const char *b)
+{
+	const char *ea = strrchr(a, '@'), *eb = strrchr(b, '@');
+
+	return ea && eb && ea - a == eb - b &&
+	    rk_mem_case_eq(a, b, (size_t)(ea - a));
+}
+
+/*
+ * The first n records come from X-Failed-Recipients, the others from
+ * the text.  The header is the list; the text only adds diagnostics, so
+ * what the text alone named (a sender, a contact address) goes.  Except
+ * where a relay rewrote the header's domain: a text record for the same
+ * mailbox that the header names without any words about it is the
+ * address the remote server refused, and takes the listed one's place.
+ */
+static void
+reconcile_listed(struct bn_report *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bn_rcpt *l = &r->rcpts[i];
+
+		for (size_t j = n; l->diagnostic == NULL && j < r->nrcpts;
+		     j++) {
+			struct bn_rcpt *t = &r->rcpts[j], swap;
+
+			if (t->diagnostic == NULL ||
+			    !same_mailbox(l->recipient, t->recipient))
+				continue;
+			swap = *l;
+			*l = *t;
+			*t = swap;
+		}
+	}
+	while (r->nrcpts > n)
+		drop_rcpt(r, r->nrcpts - 1);
 }
 
 /* The original's recipient, when the text names none (one only). */
 static void
-orig_to(
-    struct bn_report *r, const struct shape *sh, const char *text, size_t tlen)
+orig_to(struct bn_report *r, const struct shape *sh, const struct rtext *t)
 {
 	const char *to = sh->orig ? rk_mime_header(sh->orig, "To") : NULL;
+	const char *text = t->s;
+	size_t tlen = t->len, cut = t->cut;
 	char *a = NULL;
 
 	if (to == NULL) {
-		size_t cut = bn_text_cut(text, tlen);
 		struct rk_mime_part *p =
 		    cut < tlen ? rk_mime_parse(text + cut, tlen - cut) : NULL;
 
@@ -576,21 +656,81 @@ orig_to(
 /* Bounces without a delivery-status part: the text says it all. */
 static size_t
 free_text(struct bn_report *r, const struct rk_mime_part *root,
-    const struct shape *sh, const char *text, size_t tlen)
+    const struct shape *sh, const struct rtext *t)
 {
-	size_t listed = failed_recipients(r, root), cut;
+	size_t listed = failed_recipients(r, root), cut = t->cut;
 
-	bn_text_parse(r, text, tlen);
+	bn_text_parse(r, t->s, cut);
 	if (listed > 0)
-		keep_first(r, listed);
+		reconcile_listed(r, listed);
 	if (r->nrcpts == 0)
-		orig_to(r, sh, text, tlen);
-	cut = bn_text_cut(text, tlen);
+		orig_to(r, sh, t);
 	for (size_t i = 0; i < r->nrcpts; i++)
 		if (r->rcpts[i].diagnostic == NULL)
 			r->rcpts[i].diagnostic =
-			    bn_oneline(text, cut > 2000 ? 2000 : cut);
+			    bn_oneline(t->s, cut > 2000 ? 2000 : cut);
 	return r->nrcpts;
+}
+
+/* Sent by a mailing list manager (fml, ezmlm, Mailman, Sympa...). */
+static bool
+from_list_manager(const struct rk_mime_part *root)
+{
+	static const char *const hdrs[] = { "X-MLServer", "X-ML-Name",
+		"Mailing-List", "List-Id", "List-Post", "X-Mailman-Version",
+		NULL };
+	static const char *const from[] = { "-admin@", "-owner@", "-request@",
+		"owner-", NULL };
+	const char *f = rk_mime_header(root, "From");
+
+	for (size_t i = 0; hdrs[i]; i++)
+		if (rk_mime_header(root, hdrs[i]) != NULL)
+			return true;
+	for (size_t i = 0; f && from[i]; i++)
+		if (bn_memcasestr(f, strlen(f), from[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A list that refuses a post from a non-member: the list's address
+ * failed, for who the sender is ("rejected").  The address is the one
+ * on the line that says so.
+ */
+static bool
+list_refusal(struct bn_report *r, const struct rk_mime_part *root,
+    const char *text, size_t len)
+{
+	static const char *const says[] = { "not a member", "not member",
+		"members only", "only members", "non-member",
+		"not allowed to post", NULL };
+	const char *hit = NULL, *b, *e;
+	struct bn_rcpt *rc;
+	char *line, *a;
+
+	if (!from_list_manager(root))
+		return false;
+	/* the notice says so up front: a post that mentions it is no notice */
+	for (size_t i = 0; says[i] && hit == NULL; i++)
+		hit = bn_memcasestr(text, len > 1024 ? 1024 : len, says[i]);
+	if (hit == NULL)
+		return false;
+	for (b = hit; b > text && b[-1] != '\n'; b--)
+		;
+	e = memchr(hit, '\n', len - (size_t)(hit - text));
+	line = rk_strndup(b, e ? (size_t)(e - b) : len - (size_t)(b - text));
+	a = bn_address(line);
+	if (a == NULL || (rc = bn_add_rcpt(r, a)) == NULL) {
+		free(line);
+		free(a);
+		return false;
+	}
+	rc->reason = "rejected";
+	rc->hard = 0;
+	rc->diagnostic = bn_oneline(line, strlen(line));
+	free(line);
+	free(a);
+	return true;
 }
 
 static void
@@ -610,45 +750,48 @@ parse_tree(struct bn_report *r, const struct rk_mime_part *root,
     const struct bn_opts *opts, int depth)
 {
 	struct shape sh = { .root = root };
-	size_t tlen;
-	char *text;
+	struct rtext t;
 
 	rk_mime_walk(root, shape_part, &sh);
-	text = report_text(root, &sh, &tlen);
+	t.s = report_text(root, &sh, &t.len);
+	t.cut = bn_text_cut(t.s, t.len);
 	report_headers(r, root);
 	if (sh.fb != NULL && bn_arf_parse(r, sh.fb, sh.orig) > 0) {
 		r->kind = BN_COMPLAINT;
-	} else if (bn_complaint_text(r, root, text, sh.orig)) {
+	} else if (bn_complaint_text(r, root, t.s, sh.orig)) {
 		r->kind = BN_COMPLAINT;
 	} else if (sh.dsn != NULL &&
 	    bn_dsn_parse(r, sh.dsn->body, sh.dsn->body_len) > 0) {
 		r->kind = BN_BOUNCE;
-		bn_text_enrich(r, text, bn_text_cut(text, tlen));
+		name_from_listed(r, root);
+		bn_text_enrich(r, t.s, t.cut);
 	} else if (sh.dsn == NULL && looks_like_autoreply(root, true) &&
 	    !looks_like_bounce(root, false)) {
 		autoreply(r, root);
-	} else if (memchr(text, '{', tlen) && bn_json_parse(r, text, tlen)) {
+	} else if (memchr(t.s, '{', t.len) && bn_json_parse(r, t.s, t.len)) {
 		/* kind set by the notification's type */
 	} else if (depth == 0 && sh.dsn == NULL && sh.orig != NULL &&
 	    strcmp(sh.orig->type, "multipart/report") == 0) {
 		/* a bounce forwarded as an attachment: read the bounce */
-		free(text);
+		free(t.s);
 		parse_tree(r, sh.orig, opts, depth + 1);
 		return;
 	} else if ((looks_like_bounce(root, true) || sh.dsn != NULL ||
-	               text_says_bounce(text, bn_text_cut(text, tlen))) &&
-	    free_text(r, root, &sh, text, tlen) > 0) {
+	               text_says_bounce(t.s, t.cut)) &&
+	    free_text(r, root, &sh, &t) > 0) {
+		r->kind = BN_BOUNCE;
+	} else if (list_refusal(r, root, t.s, t.cut)) {
 		r->kind = BN_BOUNCE;
 	} else if (looks_like_autoreply(root, false)) {
 		autoreply(r, root);
 	}
 	take_orig(r, sh.orig, opts);
 	if (sh.orig == NULL)
-		take_inline_orig(r, text, tlen, opts);
+		take_inline_orig(r, &t, opts);
 	prune(r);
 	if (r->kind == BN_BOUNCE)
-		classify_all(r, text, bn_text_cut(text, tlen));
-	free(text);
+		classify_all(r, t.s, t.cut);
+	free(t.s);
 }
 
 int

@@ -37,6 +37,7 @@
 #include "rk_cfg.h"
 #include "rk_event.h"
 #include "rk_log.h"
+#include "rk_inauth.h"
 #include "rk_mem.h"
 #include "rk_redis.h"
 #include "rk_verp.h"
@@ -56,6 +57,9 @@ struct pipe_ctx {
 	char *meta[6];    /* enum meta_field: from the milter's hash */
 	char *queue_id;   /* the queue id whose metadata was found */
 	char body_id[65]; /* sha-256 of the message: the id when none */
+	struct rk_inauth_result auth; /* inbound.security, when checked */
+	struct rk_event_auth ev_auth; /* the same, for the events */
+	bool checked;
 };
 
 enum meta_field {
@@ -273,6 +277,7 @@ fill_event(struct pipe_ctx *c, const struct bn_rcpt *rc, struct rk_event *ev,
 	r->user_agent = p->user_agent;
 	r->verp = c->verp ? c->a->recipient : NULL;
 	r->reporter = c->a->sender;
+	r->auth = c->checked ? &c->ev_auth : NULL;
 	ev->report = r;
 }
 
@@ -380,6 +385,56 @@ load(struct pipe_ctx *c)
 	return 0;
 }
 
+static const char *
+or_null(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+/*
+ * inbound.security on the report as it arrived: the client and HELO
+ * Postfix hands the pipe (-a, -H), the envelope sender, the message.
+ * The milter may already have refused a failing one at SMTP time; here
+ * the verdicts only go into the events.  A DNS failure is a result
+ * (temperror), never a reason to keep the report in the queue.
+ */
+static void
+auth_check(struct pipe_ctx *c, const char *buf, size_t len)
+{
+	const struct rk_cfg *cfg = c->cfg;
+	struct rk_inauth_opts o = { .spf = cfg->inbound.security.spf.enabled,
+		.dkim = cfg->inbound.security.dkim.enabled,
+		.dmarc = cfg->inbound.security.dmarc.enabled };
+	struct rk_inauth_dns *dns;
+	struct rk_inauth *a = NULL;
+	struct rk_err err;
+	const char *ip = c->a->client_address;
+
+	if (!(o.spf || o.dkim || o.dmarc) || ip == NULL || *ip == '\0' ||
+	    strcmp(ip, "unknown") == 0)
+		return;
+	if ((dns = rk_inauth_dns_ldns(cfg->inbound.security.resolver, &err)) ==
+	        NULL ||
+	    (o.dns = dns, a = rk_inauth_new(&o, &err)) == NULL) {
+		rk_log_warnx("action=auth_skipped reason=\"%s\"", err.msg);
+		rk_inauth_dns_ldns_free(dns);
+		return;
+	}
+	rk_inauth_check(a, ip, c->a->helo, c->a->sender ? c->a->sender : "",
+	    buf, len, &c->auth);
+	rk_inauth_free(a);
+	rk_inauth_dns_ldns_free(dns);
+	c->checked = true;
+	c->ev_auth = (struct rk_event_auth){ rk_auth_name(c->auth.spf),
+		or_null(c->auth.spf_domain), rk_auth_name(c->auth.dkim),
+		or_null(c->auth.dkim_domain), rk_auth_name(c->auth.dmarc),
+		or_null(c->auth.dmarc_policy), or_null(c->auth.from_domain) };
+	rk_log_info("action=auth client=%s spf=%s dkim=%s dmarc=%s "
+	            "from_domain=%s",
+	    ip, c->ev_auth.spf, c->ev_auth.dkim, c->ev_auth.dmarc,
+	    c->auth.from_domain[0] ? c->auth.from_domain : "-");
+}
+
 static int
 handle(struct pipe_ctx *c, const char *buf, size_t len)
 {
@@ -400,6 +455,7 @@ handle(struct pipe_ctx *c, const char *buf, size_t len)
 	}
 	if (meta_join(c) != 0)
 		return -1;
+	auth_check(c, buf, len);
 	if (c->cfg->mail.hostname != NULL)
 		snprintf(host, sizeof(host), "%s", c->cfg->mail.hostname);
 	else if (gethostname(host, sizeof(host)) != 0)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rk_log.h"
 #include "rk_mem.h"
 
 #include "bn.h"
@@ -39,7 +40,13 @@ static const struct reason_rule text_rules[] = {
 	        "sender address rejected", "sender verify failed",
 	        "domain of sender address", "sender rejected",
 	        "sender domain does not exist", "sender domain must exist",
-	        "unverified sender") },
+	        "unverified sender", "address that has been blacklisted",
+	        "address has been blacklisted", "sender is in my black list",
+	        "sender is blacklisted", "sender blacklisted") },
+	/* a full mailbox is why a retry timed out, not the other way */
+	{ "mailboxfull",
+	    PH("mailbox full", "mailbox is full", "over quota",
+	        "quota exceeded", "overquota") },
 	{ "expired",
 	    PH("retry timeout exceeded", "message expired",
 	        "delivery time expired",
@@ -55,7 +62,9 @@ static const struct reason_rule text_rules[] = {
 	        "ttl expired", "maximum time allowed", "server busy, retry",
 	        "was delayed", "envelope expired", "giving up.",
 	        "could not deliver for the last", "failing for a long time",
-	        "retry period", "delivery period expired") },
+	        "retry period", "delivery period expired",
+	        "delivery failed * attempts", "failed after * attempts",
+	        "aborted after * hour", "aborted after * day") },
 	{ "authfailure",
 	    PH("spf check", "spf fail", "spf validation", "spf record",
 	        "sender policy framework", "dmarc", "dkim", "5.7.26", "5.7.25",
@@ -63,6 +72,11 @@ static const struct reason_rule text_rules[] = {
 	        "does not pass authentication", "spf)", "spf=fail",
 	        "not authorized to send", "is not designated to send",
 	        "sender is not permitted") },
+	{ "failedstarttls",
+	    PH("does not support tls", "does not support starttls",
+	        "starttls is required", "tls required but not supported",
+	        "starttls failed", "tls negotiation failed",
+	        "tls handshake failed", "could not establish tls") },
 	{ "requireptr",
 	    PH("reverse dns", "reverse lookup", "no ptr", "ptr record",
 	        "reverse hostname", "cannot find your hostname",
@@ -70,7 +84,8 @@ static const struct reason_rule text_rules[] = {
 	        "does not have a reverse", "no reverse", "rdns",
 	        "client host rejected: cannot find", "unresolvable",
 	        "reverse ip", "ip name lookup failed", "reverse-resolve",
-	        "fcrdns") },
+	        "fcrdns", "unverifyable sending ip",
+	        "unverifiable sending ip") },
 	{ "virusdetected",
 	    PH("virus", "malware", "infected", "harmful attachment",
 	        "dangerous attachment") },
@@ -95,11 +110,13 @@ static const struct reason_rule text_rules[] = {
 	        "too many sessions", "too many smtp sessions",
 	        "connections from your") },
 	{ "notaccept",
-	    PH("no mx record", "no smtp service", "null mx",
-	        "does not accept mail", "doesn't accept mail",
-	        "accepts no mail") },
+	    PH("no mx record", "no mx found", "no mx host", "has no mx",
+	        "no smtp service", "null mx", "does not accept mail",
+	        "doesn't accept mail", "accepts no mail") },
 	{ "networkerror",
-	    PH("not found, try again", "temporary failure in name") },
+	    PH("not found, try again", "temporary failure in name",
+	        "name service error", "dns query failed",
+	        "unexpected name server reply") },
 	{ "hostunknown",
 	    PH("host unknown", "unknown host", "domain not found",
 	        "host not found", "no such domain", "domain does not exist",
@@ -114,7 +131,8 @@ static const struct reason_rule text_rules[] = {
 	        "no such recipient", "recipient unknown", "user not found",
 	        "invalid final delivery", "address does not exist",
 	        "account does not exist", "mailbox does not exist",
-	        "user does not exist", "unknown local part") },
+	        "user does not exist", "unknown local part",
+	        "recipient address rejected: access denied") },
 	{ "mailboxfull",
 	    PH("mailbox full", "mailbox is full", "over quota",
 	        "quota exceeded", "mailbox exceeded", "mailbox size limit",
@@ -140,7 +158,8 @@ static const struct reason_rule text_rules[] = {
 	        "dial-up", "dialup", "residential", "not accepting mail from",
 	        "domain is blocked", "connections not accepted from",
 	        "sorry, your remotehost", "access denied", "your server",
-	        "client ip", "network is", "rejected due to", "invalid ip") },
+	        "not accepting connections", "client ip", "network is",
+	        "rejected due to", "invalid ip") },
 	{ "suspend",
 	    PH("account disabled", "account has been disabled",
 	        "mailbox disabled", "mailbox is disabled", "is disabled",
@@ -148,6 +167,7 @@ static const struct reason_rule text_rules[] = {
 	        "account is not active", "account expired",
 	        "mailbox is inactive", "mailbox has been blocked",
 	        "account has been locked", "account is locked", "not activated",
+	        "temporary locked", "temporarily locked",
 	        "temporarily deactivated", "frozen", "disabled by the user",
 	        "mailbox unavailable for", "is not active", "no longer active",
 	        "account deleted") },
@@ -253,8 +273,9 @@ static const struct reason_rule text_rules[] = {
 	        "restricted", "not permitted", "denied") },
 	{ "syntaxerror",
 	    PH("syntax error", "command unrecognized", "unrecognized command",
-	        "bad sequence", "invalid command", "command not",
-	        "line too long", "parameter") },
+	        "malformed address", "malformed recipient",
+	        "incorrectly constructed", "bad sequence", "invalid command",
+	        "command not", "line too long", "parameter") },
 	{ "contenterror",
 	    PH("content", "attachment", "illegal character", "encoding", "mime",
 	        "message body") },
@@ -355,27 +376,121 @@ decisive_status(const char *code)
 	return false;
 }
 
-/* The phrases are lower case: fold the text once, then strstr(3). */
+/*
+ * A text folded to lower case once, with the set of byte pairs in it: a
+ * phrase with a pair the text lacks cannot be in it, so most of the
+ * several hundred phrases are ruled out without a strstr(3).
+ */
+struct folded {
+	char *low;
+	uint64_t pairs[65536 / 64];
+};
+
+static void
+fold(struct folded *f, const char *text)
+{
+	f->low = rk_strdup(text);
+	rk_str_lower(f->low);
+	memset(f->pairs, 0, sizeof(f->pairs));
+	for (const unsigned char *p = (const unsigned char *)f->low;
+	     p[0] && p[1]; p++) {
+		unsigned k = (unsigned)p[0] << 8 | p[1];
+
+		f->pairs[k / 64] |= UINT64_C(1) << (k % 64);
+	}
+}
+
+static bool
+may_hold(const struct folded *f, const char *phrase)
+{
+	for (const unsigned char *p = (const unsigned char *)phrase;
+	     p[0] && p[1]; p++) {
+		unsigned k = (unsigned)p[0] << 8 | p[1];
+
+		if (p[0] == '*' || p[1] == '*')
+			continue;
+		if (!(f->pairs[k / 64] & UINT64_C(1) << (k % 64)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A phrase is a substring, or two joined by "*": the second follows the
+ * first within a few words ("delivery failed * attempts" matches
+ * "delivery failed 20 attempts").
+ */
+#define GAP_MAX 40
+
+static bool
+phrase_in(const struct folded *f, const char *phrase)
+{
+	const char *star = strchr(phrase, '*');
+	char head[64];
+	size_t hl;
+
+	if (!may_hold(f, phrase))
+		return false;
+	if (star == NULL)
+		return strstr(f->low, phrase) != NULL;
+	hl = (size_t)(star - phrase);
+	if (hl == 0 || hl >= sizeof(head))
+		rk_panic("bn_reason: bad phrase \"%s\"", phrase);
+	memcpy(head, phrase, hl);
+	head[hl] = '\0';
+	for (const char *a = strstr(f->low, head); a; a = strstr(a + 1, head)) {
+		const char *tail = strstr(a + hl, star + 1);
+
+		if (tail == NULL)
+			return false;
+		if ((size_t)(tail - (a + hl)) <= GAP_MAX)
+			return true;
+	}
+	return false;
+}
+
+/* The first table with a phrase in text; the tables of skip left out. */
 static const char *
-by_text(const char *text)
+by_text_but(const char *text, const char *skip)
 {
 	const char *found = NULL;
-	char *low;
+	struct folded fo, *f = &fo; /* 8 KB: a stack, not a heap, affair */
 
 	if (text == NULL || *text == '\0')
 		return NULL;
-	low = rk_strdup(text);
-	rk_str_lower(low);
+	fold(f, text);
 	for (size_t i = 0;
 	     found == NULL && i < sizeof(text_rules) / sizeof(text_rules[0]);
-	     i++)
+	     i++) {
+		if (skip != NULL && strcmp(text_rules[i].reason, skip) == 0)
+			continue;
 		for (const char *const *p = text_rules[i].phrases; *p; p++)
-			if (strstr(low, *p)) {
+			if (phrase_in(f, *p)) {
 				found = text_rules[i].reason;
 				break;
 			}
-	free(low);
+	}
+	free(f->low);
 	return found;
+}
+
+static const char *
+by_text(const char *text)
+{
+	return by_text_but(text, NULL);
+}
+
+/* The report's text says the same for every record: read it once. */
+static const char *
+by_context(struct bn_context *ctx)
+{
+	if (ctx == NULL)
+		return NULL;
+	if (!ctx->read) {
+		ctx->reason = by_text(ctx->text);
+		ctx->read = true;
+	}
+	return ctx->reason;
 }
 
 static const char *
@@ -405,14 +520,34 @@ bn_reason_hard(const char *reason, const char *status)
 	return is(reason, "notaccept") && status != NULL && status[0] == '5';
 }
 
+/*
+ * A delayed or given-up delivery is "expired" unless the remote server
+ * named a cause that outlasts the retries (a full mailbox, a missing
+ * PTR record, a domain without MX): that cause is the reason.  Words
+ * about the network or a busy server only say why it kept failing.
+ */
+static const char *
+delayed_cause(const char *diagnostic)
+{
+	static const char *const transient[] = { "networkerror", "systemerror",
+		"toomanyconn", "speeding", NULL };
+	/* "delivery attempts will continue": what delayed means anyway */
+	const char *r = by_text_but(diagnostic, "expired");
+
+	for (size_t i = 0; r != NULL && transient[i]; i++)
+		if (strcmp(r, transient[i]) == 0)
+			return "expired";
+	return r ? r : "expired";
+}
+
 /* Only the text before the remote server's words counts as context. */
 static const char *
-decide(struct bn_rcpt *rc, const char *context)
+decide(struct bn_rcpt *rc, struct bn_context *context)
 {
 	const char *r;
 
 	if (is(rc->action, "delayed") || is(rc->action, "expired"))
-		return "expired";
+		return delayed_cause(rc->diagnostic);
 	if (is(rc->action, "delivered") || is(rc->action, "relayed") ||
 	    is(rc->action, "expanded"))
 		return "delivered";
@@ -422,7 +557,7 @@ decide(struct bn_rcpt *rc, const char *context)
 		return r;
 	if ((r = by_status(rc->status)) != NULL)
 		return r;
-	if ((r = by_text(context)) != NULL)
+	if ((r = by_context(context)) != NULL)
 		return r;
 	if (rc->status && rc->status[0] == '4')
 		return "expired";
@@ -447,6 +582,25 @@ after_data(const struct bn_rcpt *rc, const char *reason)
 	return reason;
 }
 
+/*
+ * Refused before any recipient was named (at the greeting or HELO): the
+ * refusal is about the client, whatever the words say about mailboxes
+ * ("you've reached your daily relay quota").
+ */
+static const char *
+before_rcpt(const struct bn_rcpt *rc, const char *reason)
+{
+	static const char *const about_rcpt[] = { "mailboxfull", "userunknown",
+		"filtered", "suspend", "hasmoved", "mesgtoobig", NULL };
+
+	if (!is(rc->command, "CONN") && !is(rc->command, "HELO"))
+		return reason;
+	for (size_t i = 0; about_rcpt[i]; i++)
+		if (is(reason, about_rcpt[i]))
+			return "blocked";
+	return reason;
+}
+
 /* The diagnostic without the recipient's own address in it. */
 static char *
 without_address(const char *d, const char *addr)
@@ -463,13 +617,16 @@ without_address(const char *d, const char *addr)
 }
 
 void
-bn_classify(struct bn_rcpt *rc, const char *context)
+bn_classify(struct bn_rcpt *rc, struct bn_context *context)
 {
 	char *orig = rc->diagnostic;
 
 	if (orig != NULL)
 		rc->diagnostic = without_address(orig, rc->recipient);
-	rc->reason = after_data(rc, decide(rc, context));
+	rc->reason = before_rcpt(rc, after_data(rc, decide(rc, context)));
+	/* a name that does not resolve for now is a DNS failure */
+	if (is(rc->reason, "hostunknown") && rc->status && rc->status[0] == '4')
+		rc->reason = "networkerror";
 	if (orig != NULL) {
 		free(rc->diagnostic);
 		rc->diagnostic = orig;

@@ -45,25 +45,38 @@ static bool
 marker_line(const char *s, size_t n)
 {
 	size_t lead = 0;
+	char low[128];
 
 	while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
 		lead++;
 	if (n - lead > 80)
 		return false;
+
 	if (lead < n && strchr("-=*[_<", s[lead]) == NULL && n - lead > 50)
 		return false;
+	/* fold the short line once; strstr(3) per marker is then cheap */
+	memcpy(low, s + lead, n - lead);
+	low[n - lead] = '\0';
+	rk_str_lower(low);
 	for (size_t i = 0; copy_markers[i]; i++)
-		if (bn_memcasestr(s, n, copy_markers[i]))
+		if (strstr(low, copy_markers[i]))
 			return true;
 	return false;
 }
 
-/* "Received: from" or "Return-Path:" at the start of a line. */
+/* "Received: from" ("Received:from") or "Return-Path:" opens a line. */
 static bool
 header_line(const char *s, size_t n)
 {
-	return (n > 15 && rk_mem_case_eq(s, "Received: from", 14)) ||
-	    (n > 12 && rk_mem_case_eq(s, "Return-Path:", 12));
+	size_t sp;
+
+	if (n > 12 && rk_mem_case_eq(s, "Return-Path:", 12))
+		return true;
+	if (n < 14 || !rk_mem_case_eq(s, "Received:", 9))
+		return false;
+	for (sp = 9; sp < n && (s[sp] == ' ' || s[sp] == '\t'); sp++)
+		;
+	return n >= sp + 5 && rk_mem_case_eq(s + sp, "from ", 5);
 }
 
 size_t
@@ -158,6 +171,34 @@ transcript(const char *s)
 	    isdigit((unsigned char)s[2]) && (s[3] == ' ' || s[3] == '-');
 }
 
+/*
+ * The line's first address, unless it is only the display name of the
+ * angle address after it ("a@b <c@d>: malformed address"): then that.
+ * *at gets where the first one starts (the line's subject starts
+ * there either way), *end where the chosen one ends.  Caller frees.
+ */
+static char *
+line_address(const char *line, size_t *at, size_t *end)
+{
+	char *a = bn_address(line), *b;
+	const char *hit, *after, *bh;
+
+	if (a == NULL || (hit = strstr(line, a)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	*at = (size_t)(hit - line);
+	*end = *at + strlen(a);
+	after = hit + strlen(a);
+	after += strspn(after, " \t\"");
+	if (*after != '<' || (b = bn_address(after)) == NULL ||
+	    (bh = strstr(after, b)) == NULL)
+		return a;
+	*end = (size_t)(bh - line) + strlen(b);
+	free(a);
+	return b;
+}
+
 struct pick {
 	char *addr;
 	size_t tail; /* where the text after the address starts in the line */
@@ -173,23 +214,22 @@ static bool
 pick_line(const struct line *l, struct pick *pk)
 {
 	const char *s = l->s, *e = l->s + l->n;
-	char *line, *a, *hit;
-	size_t off, lead;
+	char *line, *a;
+	size_t off, end, lead;
 
 	while (s < e && strchr(" \t*->", *s) != NULL)
 		s++;
 	if (memchr(s, '@', (size_t)(e - s)) == NULL)
 		return false;
 	line = rk_strndup(s, (size_t)(e - s));
-	a = bn_address(line);
-	if (a == NULL || skip_address(a) || (hit = strstr(line, a)) == NULL) {
+	if ((a = line_address(line, &off, &end)) == NULL) {
 		free(line);
-		free(a);
 		return false;
 	}
-	off = (size_t)(hit - line);
 	lead = (size_t)(s - l->s);
-	if (sender_context(line, off) ||
+	/* postmaster@ is a contact, unless delivery to it is what failed */
+	if ((skip_address(a) && !sentence_recipient(line, off)) ||
+	    sender_context(line, off) ||
 	    !(transcript(line) || off <= 1 || recipient_label(line, off) ||
 	        sentence_recipient(line, off))) {
 		free(line);
@@ -197,7 +237,7 @@ pick_line(const struct line *l, struct pick *pk)
 		return false;
 	}
 	pk->addr = a;
-	pk->tail = transcript(line) ? lead : lead + off + strlen(a);
+	pk->tail = transcript(line) ? lead : lead + end;
 	free(line);
 	return true;
 }
@@ -207,14 +247,18 @@ pick_line(const struct line *l, struct pick *pk)
 static size_t
 split_lines(const char *text, size_t len, struct line **out)
 {
-	size_t n = 0, pos = 0;
+	size_t n = 0, cap = 0, pos = 0;
 	struct line *v = NULL;
 
 	while (pos < len && n < 5000) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
 
-		v = rk_reallocarray(v, n + 1, sizeof(*v));
+		if (n ==
+		    cap) { /* doubling: one realloc per line was quadratic */
+			cap = cap ? cap * 2 : 64;
+			v = rk_reallocarray(v, cap, sizeof(*v));
+		}
 		v[n].s = text + pos;
 		v[n].n = ll;
 		n++;
@@ -304,7 +348,7 @@ size_t
 bn_text_parse(struct bn_report *r, const char *text, size_t len)
 {
 	struct line *v;
-	size_t n = split_lines(text, bn_text_cut(text, len), &v), added;
+	size_t n = split_lines(text, len, &v), added;
 
 	added = records(r, v, n);
 	free(v);
@@ -334,6 +378,42 @@ bn_text_enrich(struct bn_report *r, const char *text, size_t len)
 			gather(rc, v, j, 0, end);
 			break;
 		}
+	}
+	free(v);
+}
+
+/*
+ * "(in reply to RCPT TO command)": the human-readable part often says
+ * which command a refusal answered when the delivery-status part does
+ * not.  The lines about rc, up to a blank one, are read for it.
+ */
+void
+bn_text_command(struct bn_rcpt *rc, const char *text, size_t len)
+{
+	struct line *v;
+	size_t n;
+
+	if (rc->command != NULL || rc->recipient == NULL)
+		return;
+	n = split_lines(text, len, &v);
+	/* the first few lines naming rc; later ones quote, they do not say */
+	for (size_t j = 0, seen = 0; j < n && seen < 3 && rc->command == NULL;
+	     j++) {
+		struct rk_buf b;
+		char *one;
+
+		if (!bn_memcasestr(v[j].s, v[j].n, rc->recipient))
+			continue;
+		seen++;
+		rk_buf_init(&b);
+		for (size_t k = j; k < n && k < j + 6 && !blank(&v[k]); k++) {
+			rk_buf_append(&b, v[k].s, v[k].n);
+			rk_buf_putc(&b, '\n');
+		}
+		one = bn_oneline(b.data ? b.data : "", b.len);
+		bn_command_scan(rc, one);
+		free(one);
+		rk_buf_free(&b);
 	}
 	free(v);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rk_cfg.h"
 #include "rk_mem.h"
 
 #include "eventd.h"
@@ -37,7 +38,9 @@ struct ev_stats {
 	    *smtpd_tls;
 	struct rk_metric *unsupported, *notifications, *virtual_delivered;
 	/* relaykit's own */
-	struct rk_metric *lines, *unparsed, *events;
+	struct rk_metric *lines, *unparsed, *events, *dest;
+	char **dests; /* destinations with a label of their own */
+	size_t ndests;
 	struct ev_stats_io io;
 };
 
@@ -60,6 +63,9 @@ static const char *const l_program[] = { "program" };
 static const char *const l_event[] = { "event" };
 static const char *const l_what[] = { "what" };
 static const char *const l_how[] = { "how" };
+static const char *const l_dest_event[] = { "destination", "event" };
+static const int dest_events[] = { RK_EVT_DELIVERED, RK_EVT_DEFERRED,
+	RK_EVT_BOUNCED, RK_EVT_EXPIRED };
 static const char *const stages[] = { "before_queue_manager", "queue_manager",
 	"connection_setup", "transmission" };
 
@@ -123,8 +129,11 @@ init_postfix(struct ev_stats *s, struct rk_metrics *reg)
 	    l_dsn);
 	s->smtp_timed_out = CTR("postfix_smtp_connection_timed_out_total",
 	    "Total number of SMTP connections that timed out.");
-	s->smtp_status_deferred = CTR("postfix_smtp_status_deferred",
-	    "Total number of messages deferred.");
+	/* the exporter's counter has no _total suffix, which promtool's
+	   lint refuses: same name and value, declared a gauge */
+	s->smtp_status_deferred =
+	    rk_metrics_gauge(reg, "postfix_smtp_status_deferred",
+	        "Total number of messages deferred.", 0, NULL);
 }
 
 static void
@@ -162,6 +171,15 @@ init_smtpd(struct ev_stats *s, struct rk_metrics *reg)
 static const char *const l_pace[] = { "destination", "kind" };
 
 static void
+dest_zero(struct ev_stats *s, const char *dest)
+{
+	for (size_t i = 0; i < sizeof(dest_events) / sizeof(dest_events[0]);
+	     i++)
+		rk_metric_add(s->dest, 0,
+		    RK_LABELS(dest, rk_event_type_name(dest_events[i])));
+}
+
+static void
 init_own(struct ev_stats *s, struct rk_metrics *reg)
 {
 	s->lines = CTR("relaykit_eventd_lines_total", "Log lines read.");
@@ -190,6 +208,13 @@ init_own(struct ev_stats *s, struct rk_metrics *reg)
 	    "listed one, or \"other\") and kind: ok, limited, severe "
 	    "(rate-limit replies), other (deferrals that do not count).",
 	    2, l_pace);
+	s->dest =
+	    rk_metrics_counter(reg, "relaykit_eventd_destination_events_total",
+	        "Delivery outcomes by destination (the recipient's domain when "
+	        "adaptiveRate.domains or rateLimit.domains lists it, else "
+	        "\"other\": a bounded set) and event.",
+	        2, l_dest_event);
+	dest_zero(s, "other");
 	/* label values that exist from the start, at 0 */
 	for (int i = 0; i < RK_EVT_NTYPES; i++) {
 		rk_metric_add(s->events, 0, RK_LABELS(rk_event_type_name(i)));
@@ -219,7 +244,50 @@ ev_stats_new(struct rk_metrics *reg)
 void
 ev_stats_free(struct ev_stats *s)
 {
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->ndests; i++)
+		free(s->dests[i]);
+	free(s->dests);
 	free(s);
+}
+
+static void
+dest_add(struct ev_stats *s, const char *name)
+{
+	for (size_t i = 0; i < s->ndests; i++)
+		if (rk_str_case_eq(s->dests[i], name))
+			return;
+	s->dests = rk_reallocarray(s->dests, s->ndests + 1, sizeof(*s->dests));
+	s->dests[s->ndests] = rk_strdup(name);
+	rk_str_lower(s->dests[s->ndests]);
+	dest_zero(s, s->dests[s->ndests++]);
+}
+
+void
+ev_stats_destinations(struct ev_stats *s, const struct rk_cfg *cfg)
+{
+	const struct rk_cfg_rate_limit *rl = &cfg->rateLimit;
+
+	for (size_t i = 0; i < cfg->adaptiveRate.ndomains; i++)
+		dest_add(s, cfg->adaptiveRate.domains[i].name);
+	for (size_t i = 0; i < rl->ndomains; i++)
+		dest_add(s, rl->domains[i].name);
+	for (size_t i = 0; i < rl->ncustomDomains; i++)
+		dest_add(s, rl->customDomains[i].name);
+}
+
+/* The destination label of an outcome's recipient. */
+static const char *
+dest_of(const struct ev_stats *s, const char *to)
+{
+	const char *at = to ? strrchr(to, '@') : NULL;
+
+	if (at != NULL)
+		for (size_t i = 0; i < s->ndests; i++)
+			if (rk_str_case_eq(s->dests[i], at + 1))
+				return s->dests[i];
+	return "other";
 }
 
 struct ev_stats_io *
@@ -396,5 +464,10 @@ ev_stats_line(struct ev_stats *s, const struct ev_line *l)
 void
 ev_stats_event(struct ev_stats *s, const struct rk_event *ev)
 {
-	rk_metric_inc(s->events, RK_LABELS(rk_event_type_name((int)ev->type)));
+	const char *name = rk_event_type_name((int)ev->type);
+
+	rk_metric_inc(s->events, RK_LABELS(name));
+	if (ev->type == RK_EVT_DELIVERED || ev->type == RK_EVT_DEFERRED ||
+	    ev->type == RK_EVT_BOUNCED || ev->type == RK_EVT_EXPIRED)
+		rk_metric_inc(s->dest, RK_LABELS(dest_of(s, ev->to), name));
 }

@@ -25,7 +25,9 @@
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
+#include "rk_process.h"
 
+#include "ev_dash.h"
 #include "eventd.h"
 
 #define PROG "relaykit-eventd"
@@ -38,6 +40,8 @@ struct ev_main {
 	struct event_base *base;
 	struct ev_reader *reader;
 	struct rk_http *http;
+	struct rk_process *proc;
+	struct ev_dash *dash; /* dashboard.watch */
 	char name[256];
 };
 
@@ -136,8 +140,8 @@ static struct rk_cfg *
 load(const char *path)
 {
 	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg =
-	    rk_cfg_load_file(path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS, &diag);
+	struct rk_cfg *cfg = rk_cfg_load_file(path,
+	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_DASHBOARD, &diag);
 
 	if (cfg == NULL) {
 		for (size_t i = 0; i < diag.n; i++)
@@ -181,12 +185,14 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	if (cfg == NULL) {
 		rk_log_warnx(
 		    "reload failed: keeping the running configuration");
+		rk_process_reloaded(m->proc, false);
 		return;
 	}
 	rk_log_set_level((enum rk_log_level)cfg->log.level);
 	rk_log_info("reloaded %s: the log level applies now; the log file, "
 	            "Redis and metrics settings at the next restart",
 	    m->path);
+	rk_process_reloaded(m->proc, true);
 	rk_cfg_unref(cfg);
 }
 
@@ -241,6 +247,8 @@ run(struct ev_main *m)
 	pthread_t th;
 	int status = 0;
 
+	m->proc = rk_process_metrics(reg, PROG);
+	ev_stats_destinations(stats, m->cfg);
 	m->base = event_base_new();
 	if (m->base == NULL)
 		rk_log_fatalx("event_base_new failed");
@@ -250,6 +258,12 @@ run(struct ev_main *m)
 		goto out;
 	}
 	if (start_http(m, reg) != 0) {
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (m->cfg->dashboard.watch.enabled &&
+	    (m->dash = ev_dash_new(m->base, m->cfg, reg, &err)) == NULL) {
+		rk_log_warnx("dashboard: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -273,6 +287,7 @@ run(struct ev_main *m)
 		rk_log_info("dry run: %llu events",
 		    (unsigned long long)ev_reader_events(m->reader));
 out:
+	ev_dash_free(m->dash);
 	rk_http_free(m->http);
 	ev_reader_free(m->reader);
 	event_base_free(m->base);

@@ -207,6 +207,11 @@ struct ev_stats *ev_stats_new(struct rk_metrics *reg);
 void ev_stats_free(struct ev_stats *s);
 void ev_stats_line(struct ev_stats *s, const struct ev_line *l);
 void ev_stats_event(struct ev_stats *s, const struct rk_event *ev);
+struct rk_cfg;
+/* The destinations the config names (adaptiveRate.domains,
+   rateLimit.domains and customDomains) get their own label in
+   relaykit_eventd_destination_events_total; the rest count as "other". */
+void ev_stats_destinations(struct ev_stats *s, const struct rk_cfg *cfg);
 struct ev_stats_io {
 	struct rk_metric *events_written; /* event */
 	struct rk_metric *redis_errors;   /* what */

@@ -13,8 +13,13 @@ events_relaykit_bounce_SOURCES = events/bounce.c events/bn.h \
 	events/bn_pipe.c events/bn_pipe.h
 events_relaykit_bounce_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(HIREDIS_CFLAGS)
-events_relaykit_bounce_LDADD = $(RK_LIBS)
+events_relaykit_bounce_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
 INTEG_TESTS += t/integ/bounce_pipe.t t/integ/bounce_parse.t
+# lib/rk_inauth against a loopback BIND (inbound.security).
+check_PROGRAMS += t/unit/inauth_check
+t_unit_inauth_check_SOURCES = t/unit/inauth_check.c
+t_unit_inauth_check_LDADD = $(RK_LIBS) $(RK_INAUTH_LIBS)
+INTEG_TESTS += t/integ/inauth_dns.t
 EXTRA_DIST += t/integ/bounce_score.py
 
 # Fuzzing: the whole parser (t/fuzz/fuzz_bounce.c); seeds are a few
@@ -22,7 +27,7 @@ EXTRA_DIST += t/integ/bounce_score.py
 BN_PARSER = events/bn_parse.c events/bn_dsn.c events/bn_text.c \
 	events/bn_arf.c events/bn_reason.c events/bn_json.c events/bn_out.c
 FUZZ_NAMES += bounce
-t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER)
+t/fuzz/fuzz_bounce: FUZZ_EXTRA = $(BN_PARSER) events/bn.h events/bn_out.h
 t/fuzz/fuzz_bounce: $(BN_PARSER:%=$(top_srcdir)/%) $(top_srcdir)/events/bn.h
 t/fuzz/fuzz_bounce: FUZZ_CFLAGS += -I$(top_srcdir)/events -I$(top_srcdir)/t
 FUZZ_REPLAY += t/fuzz/replay_bounce
@@ -37,9 +42,11 @@ sbin_PROGRAMS += events/relaykit-eventd
 EV_CORE = events/ev_line.c events/ev_track.c events/ev_stats.c events/eventd.h
 events_relaykit_eventd_SOURCES = events/eventd.c $(EV_CORE) \
 	events/ev_follow.c events/ev_reader.c events/ev_store.c \
-	events/ev_parse.c events/ev_pace.c
+	events/ev_parse.c events/ev_pace.c $(EV_DASH)
+nodist_events_relaykit_eventd_SOURCES = events/ev_dash_assets.c
 events_relaykit_eventd_CPPFLAGS = $(AM_CPPFLAGS) $(EVENT_CFLAGS) \
-	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS)
+	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/events
 events_relaykit_eventd_LDADD = $(RK_LIBS) $(EVENT_LIBS)
 dist_man_MANS += man/relaykit-eventd.8
 
@@ -81,3 +88,42 @@ INTEG_TESTS += t/integ/webhookd.t t/integ/webhookd_crash.t \
 	t/integ/webhookd_postfix.t
 EXTRA_DIST += t/integ/webhookd_lib.sh t/integ/wh_receiver.py \
 	t/integ/wh_verify.js
+
+# The live dashboard (dashboard.watch) inside relaykit-eventd; its page
+# (events/dash/) is compiled into the binary.
+EV_DASH = events/ev_dash.c events/ev_dash.h events/ev_dash_auth.c \
+	events/ev_dash_agg.c events/ev_dash_feed.c events/ev_dash_view.c
+DASH_ASSETS = events/dash/index.html events/dash/dash.js \
+	events/dash/dash.css
+events/ev_dash_assets.c: $(DASH_ASSETS:%=$(top_srcdir)/%) \
+	$(top_srcdir)/events/dash/mkassets.sh
+	@$(MKDIR_P) events
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/events/dash/mkassets.sh \
+		$(top_srcdir)/events/dash >$@.tmp && mv $@.tmp $@
+CLEANFILES += events/ev_dash_assets.c
+EXTRA_DIST += $(DASH_ASSETS) events/dash/mkassets.sh
+
+UNIT_TESTS += t/unit/ev_dash_test
+t_unit_ev_dash_test_SOURCES = t/unit/ev_dash_test.c t/tap.h \
+	events/ev_dash_auth.c events/ev_dash_agg.c events/ev_dash_view.c
+t_unit_ev_dash_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
+INTEG_TESTS += t/integ/dashboard.t t/integ/dashboard_load.t t/integ/grafana.t
+EXTRA_DIST += t/integ/dash_browser.js t/integ/dash_inject.py \
+	contrib/grafana/relaykit.json contrib/grafana/README.md
+CLEANFILES += t/integ/artifacts/dashboard.png \
+	t/integ/artifacts/dashboard-load.png
+
+# Fuzzing: what the dashboard reads (stream events, login headers).
+DASH_PARSER = events/ev_dash_view.c events/ev_dash_agg.c \
+	events/ev_dash_auth.c
+FUZZ_NAMES += dashview
+t/fuzz/fuzz_dashview: FUZZ_EXTRA = $(DASH_PARSER)
+t/fuzz/fuzz_dashview: FUZZ_CFLAGS += -I$(top_srcdir)/events
+t/fuzz/fuzz_dashview: $(DASH_PARSER:%=$(top_srcdir)/%) \
+	$(top_srcdir)/events/ev_dash.h
+FUZZ_REPLAY += t/fuzz/replay_dashview
+t_fuzz_replay_dashview_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_dashview.c \
+	$(DASH_PARSER)
+t_fuzz_replay_dashview_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
+	$(JANSSON_CFLAGS) -DFUZZ_NAME='"dashview"'

@@ -32,6 +32,7 @@
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
+#include "rk_process.h"
 
 #include "wh.h"
 
@@ -218,6 +219,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 	char name[256];
 	int status = 0;
 
+	rk_process_metrics(reg, PROG);
 	consumer_name(m, cfg, name, sizeof(name));
 	if ((st = wh_store_new(cfg, name, &err)) == NULL ||
 	    (l = wh_loop_new(cfg, st, reg, &err)) == NULL) {

@@ -270,19 +270,11 @@ load_config(const char *path)
 	return cfg;
 }
 
-static void
-plan_free(struct kg_spec *specs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		kg_spec_clear(&specs[i]);
-	free(specs);
-}
-
 /* ------------------------------------------------------- one key spec */
 
 /* The key the config gives for this domain (and selector / algorithm). */
-static const struct kg_spec *
-find_spec(const struct kg_spec *specs, size_t n, const char *domain,
+static const struct rk_dkimkey_spec *
+find_spec(const struct rk_dkimkey_spec *specs, size_t n, const char *domain,
     const struct opts *o)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -303,10 +295,11 @@ find_spec(const struct kg_spec *specs, size_t n, const char *domain,
  */
 static int
 resolve_one(const struct opts *o, const struct rk_cfg *cfg,
-    const struct kg_spec *specs, size_t nspecs, struct kg_spec *spec)
+    const struct rk_dkimkey_spec *specs, size_t nspecs,
+    struct rk_dkimkey_spec *spec)
 {
 	char domain[RK_ADDR_DOMAIN_MAX + 1];
-	const struct kg_spec *c;
+	const struct rk_dkimkey_spec *c;
 	const char *keydir = KG_DEFAULT_KEYDIR;
 	struct rk_err err;
 
@@ -319,19 +312,20 @@ resolve_one(const struct opts *o, const struct rk_cfg *cfg,
 	rk_domain_normalize(domain);
 	c = find_spec(specs, nspecs, domain, o);
 	spec->domain = rk_strdup(domain);
-	spec->alg = o->alg != -1                                   ? o->alg
-	    : c                                                    ? c->alg
-	    : cfg && cfg->dkim.algorithm == RK_DKIM_ED25519_SHA256 ? KG_ED25519
-	                                                           : KG_RSA;
+	spec->alg = o->alg != -1 ? o->alg
+	    : c                  ? c->alg
+	    : cfg && cfg->dkim.algorithm == RK_DKIM_ED25519_SHA256
+	    ? RK_DKIMKEY_ED25519
+	    : RK_DKIMKEY_RSA;
 	spec->bits = o->bits ? o->bits
 	    : c              ? c->bits
 	    : cfg            ? (int)cfg->dkim.keySize
 	                     : KG_DEFAULT_BITS;
-	spec->selector = rk_strdup(o->selector ? o->selector
-	        : c                            ? c->selector
-	        : spec->alg == KG_ED25519      ? "mail-ed25519"
-	                                       : "mail");
-	if (kg_selector_check(spec->selector, &err) == -1) {
+	spec->selector = rk_strdup(o->selector    ? o->selector
+	        : c                               ? c->selector
+	        : spec->alg == RK_DKIMKEY_ED25519 ? "mail-ed25519"
+	                                          : "mail");
+	if (rk_dkimkey_selector_check(spec->selector, &err) == -1) {
 		msg("%s", err.msg);
 		return -1;
 	}
@@ -340,11 +334,13 @@ resolve_one(const struct opts *o, const struct rk_cfg *cfg,
 	if (o->keyfile)
 		spec->path = rk_strdup(o->keyfile);
 	else if (o->keydir)
-		spec->path = kg_default_path(o->keydir, domain, spec->selector);
+		spec->path =
+		    rk_dkimkey_default_path(o->keydir, domain, spec->selector);
 	else if (c)
 		spec->path = rk_strdup(c->path);
 	else
-		spec->path = kg_default_path(keydir, domain, spec->selector);
+		spec->path =
+		    rk_dkimkey_default_path(keydir, domain, spec->selector);
 	return 0;
 }
 
@@ -352,11 +348,11 @@ resolve_one(const struct opts *o, const struct rk_cfg *cfg,
 
 /* Reads the key at spec->path and fills rec (pub_b64: caller frees). */
 static int
-read_record(const struct kg_spec *spec, struct kg_record *rec)
+read_record(const struct rk_dkimkey_spec *spec, struct kg_record *rec)
 {
 	struct rk_err err;
 	struct stat st;
-	EVP_PKEY *key = kg_key_read(spec->path, &err);
+	EVP_PKEY *key = rk_dkimkey_read(spec->path, &err);
 	int alg, bits;
 
 	if (key == NULL) {
@@ -367,18 +363,18 @@ read_record(const struct kg_spec *spec, struct kg_record *rec)
 		msg("warning: %s is readable by others (mode %03o): chmod 600 "
 		    "it",
 		    spec->path, (unsigned)(st.st_mode & 0777));
-	alg = kg_key_alg(key, &bits);
+	alg = rk_dkimkey_alg_of(key, &bits);
 	if (alg != spec->alg) {
 		msg("%s: holds a%s key, the selector %s wants %s", spec->path,
-		    alg == KG_RSA           ? "n rsa"
-		        : alg == KG_ED25519 ? "n ed25519"
-		                            : " non-DKIM",
-		    spec->selector, kg_alg_tag(spec->alg));
+		    alg == RK_DKIMKEY_RSA           ? "n rsa"
+		        : alg == RK_DKIMKEY_ED25519 ? "n ed25519"
+		                                    : " non-DKIM",
+		    spec->selector, rk_dkimkey_alg_tag(spec->alg));
 		EVP_PKEY_free(key);
 		return -1;
 	}
 	*rec = (struct kg_record){ spec->domain, spec->selector, spec->alg,
-		kg_key_public_b64(key, &err), spec->path };
+		rk_dkimkey_public_b64(key, &err), spec->path };
 	EVP_PKEY_free(key);
 	if (rec->pub_b64 == NULL) {
 		msg("%s: %s", spec->path, err.msg);
@@ -392,7 +388,8 @@ read_record(const struct kg_spec *spec, struct kg_record *rec)
  * key exists (not overwritten), or -1.
  */
 static int
-create_key(const struct kg_spec *spec, bool force, struct kg_record *rec)
+create_key(
+    const struct rk_dkimkey_spec *spec, bool force, struct kg_record *rec)
 {
 	struct rk_err err;
 	EVP_PKEY *key = kg_key_generate(spec->alg, spec->bits, &err);
@@ -404,8 +401,9 @@ create_key(const struct kg_spec *spec, bool force, struct kg_record *rec)
 	}
 	w = kg_key_write(spec->path, key, force, &err);
 	if (w == KG_WRITE_OK) {
-		*rec = (struct kg_record){ spec->domain, spec->selector,
-			spec->alg, kg_key_public_b64(key, &err), spec->path };
+		*rec =
+		    (struct kg_record){ spec->domain, spec->selector, spec->alg,
+			    rk_dkimkey_public_b64(key, &err), spec->path };
 		if (rec->pub_b64 == NULL) {
 			msg("%s: %s", spec->path, err.msg);
 			w = KG_WRITE_ERROR;
@@ -418,9 +416,9 @@ create_key(const struct kg_spec *spec, bool force, struct kg_record *rec)
 }
 
 static void
-describe(const char *what, const struct kg_spec *s)
+describe(const char *what, const struct rk_dkimkey_spec *s)
 {
-	if (s->alg == KG_RSA)
+	if (s->alg == RK_DKIMKEY_RSA)
 		msg("%s %s selector %s: rsa-sha256 %d bits in %s", what,
 		    s->domain, s->selector, s->bits, s->path);
 	else
@@ -436,8 +434,8 @@ dated_selector(char *buf, size_t n, const char *date, int i, int alg)
 
 	if (i > 1)
 		snprintf(nth, sizeof(nth), "-%d", i);
-	snprintf(
-	    buf, n, "s%s%s%s", date, nth, alg == KG_ED25519 ? "-ed25519" : "");
+	snprintf(buf, n, "s%s%s%s", date, nth,
+	    alg == RK_DKIMKEY_ED25519 ? "-ed25519" : "");
 }
 
 /* The new key's file: -k, or next to the old key. */
@@ -461,7 +459,7 @@ rotate_path(const struct opts *o, const char *old, const char *sel)
  * used yet) and its file.  The old key is not touched.
  */
 static int
-rotate_spec(const struct opts *o, struct kg_spec *spec)
+rotate_spec(const struct opts *o, struct rk_dkimkey_spec *spec)
 {
 	char date[16], sel[64];
 	struct rk_err err;
@@ -478,7 +476,7 @@ rotate_spec(const struct opts *o, struct kg_spec *spec)
 			snprintf(sel, sizeof(sel), "%s", o->rotate_sel);
 		else
 			dated_selector(sel, sizeof(sel), date, i, spec->alg);
-		if (kg_selector_check(sel, &err) == -1) {
+		if (rk_dkimkey_selector_check(sel, &err) == -1) {
 			msg("--rotate: %s", err.msg);
 			return -1;
 		}
@@ -512,7 +510,7 @@ rotate_spec(const struct opts *o, struct kg_spec *spec)
 /* ------------------------------------------------------------ modes */
 
 static int
-run_one(const struct opts *o, const struct kg_spec *spec)
+run_one(const struct opts *o, const struct rk_dkimkey_spec *spec)
 {
 	struct kg_record rec;
 	int rc;
@@ -542,7 +540,7 @@ run_one(const struct opts *o, const struct kg_spec *spec)
 
 /* --all: every key the config names; create or print. */
 static int
-run_all(const struct opts *o, const struct kg_spec *specs, size_t n)
+run_all(const struct opts *o, const struct rk_dkimkey_spec *specs, size_t n)
 {
 	struct kg_record *recs = rk_calloc(n ? n : 1, sizeof(*recs));
 	size_t nrecs = 0, created = 0, failed = 0;
@@ -593,7 +591,7 @@ static int
 run(const struct opts *o)
 {
 	struct rk_cfg *cfg = NULL;
-	struct kg_spec *specs = NULL, one = { 0 };
+	struct rk_dkimkey_spec *specs = NULL, one = { 0 };
 	size_t nspecs = 0;
 	struct rk_err err;
 	int rc = EX_CONFIG;
@@ -602,7 +600,7 @@ run(const struct opts *o)
 		cfg = load_config(o->config ? o->config : RK_CFG_DEFAULT_PATH);
 		if (cfg == NULL)
 			return EX_CONFIG;
-		if (kg_plan(cfg, &specs, &nspecs, &err) == -1) {
+		if (rk_dkimkey_plan(cfg, &specs, &nspecs, &err) == -1) {
 			msg("%s: %s", cfg->path, err.msg);
 			goto out;
 		}
@@ -624,8 +622,8 @@ run(const struct opts *o)
 		goto out;
 	rc = run_one(o, &one);
 out:
-	kg_spec_clear(&one);
-	plan_free(specs, nspecs);
+	rk_dkimkey_spec_clear(&one);
+	rk_dkimkey_specs_free(specs, nspecs);
 	rk_cfg_unref(cfg);
 	return rc;
 }

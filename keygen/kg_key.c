@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kg_key: DKIM private keys with OpenSSL 3's EVP interface: generation,
- * atomic PEM files, reading, and the public key DNS publishes.
+ * kg_key: DKIM private keys with OpenSSL 3's EVP interface: generation
+ * and atomic PEM files (reading them is lib/rk_dkimkey's).
  *
  * A key file is written whole or not at all: into a temp file next to it,
  * synced, then linked into place (which fails if a key is already there,
@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,24 +21,10 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "rk_mem.h"
 #include "rk_str.h"
 #include "keygen.h"
-
-#define KG_ED25519_RAW 32
-
-void
-kg_spec_clear(struct kg_spec *s)
-{
-	if (s == NULL)
-		return;
-	free(s->domain);
-	free(s->selector);
-	free(s->path);
-	memset(s, 0, sizeof(*s));
-}
 
 bool
 kg_bits_ok(long bits)
@@ -47,65 +32,18 @@ kg_bits_ok(long bits)
 	return bits == 1024 || bits == 2048 || bits == 3072 || bits == 4096;
 }
 
-const char *
-kg_alg_tag(int alg)
-{
-	return alg == KG_ED25519 ? "ed25519" : "rsa";
-}
-
-const char *
-kg_alg_name(int alg)
-{
-	return alg == KG_ED25519 ? "ed25519-sha256" : "rsa-sha256";
-}
-
 int
 kg_alg_parse(const char *s, int *alg)
 {
 	if (strcmp(s, "rsa") == 0 || strcmp(s, "rsa-sha256") == 0) {
-		*alg = KG_RSA;
+		*alg = RK_DKIMKEY_RSA;
 		return 0;
 	}
 	if (strcmp(s, "ed25519") == 0 || strcmp(s, "ed25519-sha256") == 0) {
-		*alg = KG_ED25519;
+		*alg = RK_DKIMKEY_ED25519;
 		return 0;
 	}
 	return -1;
-}
-
-static bool
-is_ldh(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
-}
-
-int
-kg_selector_check(const char *s, struct rk_err *err)
-{
-	size_t label = 0, total = strlen(s);
-
-	if (total == 0 || total > 63 * 4)
-		return rk_err_set(err, "selector must be 1 to 252 characters");
-	for (size_t i = 0; i <= total; i++) {
-		if (s[i] == '.' || s[i] == '\0') {
-			if (label == 0 || label > 63 || s[i - 1] == '-' ||
-			    s[i - label] == '-')
-				return rk_err_set(err,
-				    "selector \"%s\": want dot-separated "
-				    "letters, digits and inner hyphens",
-				    s);
-			label = 0;
-			continue;
-		}
-		if (!is_ldh(s[i]))
-			return rk_err_set(err,
-			    "selector \"%s\": character '%c' not allowed "
-			    "(letters, digits, '-' and '.' only)",
-			    s, s[i]);
-		label++;
-	}
-	return 0;
 }
 
 /* The first OpenSSL error queued, for a message; clears the queue. */
@@ -128,18 +66,18 @@ kg_key_generate(int alg, int bits, struct rk_err *err)
 	EVP_PKEY *key;
 	char ebuf[256];
 
-	if (alg == KG_RSA && !kg_bits_ok(bits)) {
+	if (alg == RK_DKIMKEY_RSA && !kg_bits_ok(bits)) {
 		rk_err_set(err,
 		    "RSA key size %d: want 1024, 2048, 3072 or 4096", bits);
 		return NULL;
 	}
-	if (alg == KG_ED25519)
+	if (alg == RK_DKIMKEY_ED25519)
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	else
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	if (key == NULL)
-		rk_err_set(err, "%s key generation failed: %s", kg_alg_tag(alg),
-		    ssl_reason(ebuf, sizeof(ebuf)));
+		rk_err_set(err, "%s key generation failed: %s",
+		    rk_dkimkey_alg_tag(alg), ssl_reason(ebuf, sizeof(ebuf)));
 	return key;
 }
 
@@ -294,87 +232,4 @@ unlink:
 out:
 	rk_buf_free(&tmp);
 	return rc;
-}
-
-EVP_PKEY *
-kg_key_read(const char *path, struct rk_err *err)
-{
-	EVP_PKEY *key;
-	char ebuf[256];
-	BIO *bio = BIO_new_file(path, "r");
-
-	if (bio == NULL) {
-		ERR_clear_error();
-		rk_err_set(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (key == NULL)
-		rk_err_set(err, "%s: not a PEM private key: %s", path,
-		    ssl_reason(ebuf, sizeof(ebuf)));
-	return key;
-}
-
-int
-kg_key_alg(EVP_PKEY *key, int *bits)
-{
-	if (EVP_PKEY_is_a(key, "ED25519")) {
-		*bits = 0;
-		return KG_ED25519;
-	}
-	if (EVP_PKEY_is_a(key, "RSA")) {
-		*bits = EVP_PKEY_get_bits(key);
-		return KG_RSA;
-	}
-	return -1;
-}
-
-static char *
-b64(const unsigned char *p, size_t n)
-{
-	/* EVP_EncodeBlock: 4 output bytes per 3 input, plus a NUL. */
-	size_t len = rk_size_add(rk_size_mul((n + 2) / 3, 4), 1);
-	char *out = rk_malloc(len);
-
-	if (n > INT_MAX)
-		rk_panic("b64: %zu bytes", n);
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
-}
-
-char *
-kg_key_public_b64(EVP_PKEY *key, struct rk_err *err)
-{
-	unsigned char raw[KG_ED25519_RAW], *der = NULL;
-	size_t rawlen = sizeof(raw);
-	char ebuf[256], *out;
-	int bits, derlen;
-
-	switch (kg_key_alg(key, &bits)) {
-	case KG_ED25519:
-		if (EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1 ||
-		    rawlen != KG_ED25519_RAW) {
-			rk_err_set(err, "ed25519 public key: %s",
-			    ssl_reason(ebuf, sizeof(ebuf)));
-			return NULL;
-		}
-		return b64(raw, rawlen);
-	case KG_RSA:
-		derlen = i2d_PUBKEY(key, &der);
-		if (derlen <= 0) {
-			rk_err_set(err, "rsa public key: %s",
-			    ssl_reason(ebuf, sizeof(ebuf)));
-			return NULL;
-		}
-		out = b64(der, (size_t)derlen);
-		OPENSSL_free(der);
-		return out;
-	default:
-		rk_err_set(err,
-		    "key type %s is not a DKIM key type (rsa, "
-		    "ed25519)",
-		    EVP_PKEY_get0_type_name(key));
-		return NULL;
-	}
 }

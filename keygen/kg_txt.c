@@ -43,26 +43,6 @@ kg_format_parse(const char *s, int *fmt)
 	return -1;
 }
 
-char *
-kg_txt_value(int alg, const char *pub_b64)
-{
-	struct rk_buf b;
-
-	rk_buf_init(&b);
-	rk_buf_printf(&b, "v=DKIM1; k=%s; p=%s", kg_alg_tag(alg), pub_b64);
-	return rk_buf_steal(&b);
-}
-
-char *
-kg_txt_name(const char *domain, const char *selector)
-{
-	struct rk_buf b;
-
-	rk_buf_init(&b);
-	rk_buf_printf(&b, "%s._domainkey.%s", selector, domain);
-	return rk_buf_steal(&b);
-}
-
 static void
 print_zone(FILE *fp, const char *name, const char *value)
 {
@@ -100,8 +80,8 @@ print_json(FILE *fp, const struct kg_record *r, const char *name,
 {
 	const char *keys[] = { "domain", "selector", "algorithm", "name",
 		"value", "keyFile" };
-	const char *vals[] = { r->domain, r->selector, kg_alg_name(r->alg),
-		name, value, r->path };
+	const char *vals[] = { r->domain, r->selector,
+		rk_dkimkey_alg_name(r->alg), name, value, r->path };
 
 	fputs("  {", fp);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -117,8 +97,10 @@ kg_txt_print(FILE *fp, int fmt, const struct kg_record *recs, size_t n)
 	if (fmt == KG_FMT_JSON)
 		fputs("[\n", fp);
 	for (size_t i = 0; i < n; i++) {
-		char *name = kg_txt_name(recs[i].domain, recs[i].selector);
-		char *value = kg_txt_value(recs[i].alg, recs[i].pub_b64);
+		char *name =
+		    rk_dkimkey_txt_name(recs[i].domain, recs[i].selector);
+		char *value =
+		    rk_dkimkey_txt_value(recs[i].alg, recs[i].pub_b64);
 
 		if (fmt == KG_FMT_ZONE)
 			print_zone(fp, name, value);

@@ -966,6 +966,7 @@ cfg_secret_wanted(const struct cfg_ctx *ctx, const char *path)
 		{ "webhooks", RK_CFG_SEC_WEBHOOKS },
 		{ "dns", RK_CFG_SEC_DNS },
 		{ "redis", RK_CFG_SEC_REDIS },
+		{ "dashboard", RK_CFG_SEC_DASHBOARD },
 	};
 	size_t n = strcspn(path, ".[");
 

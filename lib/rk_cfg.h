@@ -319,6 +319,7 @@ struct rk_cfg_inbound {
 			bool enabled;
 			bool rejectOnFail;
 		} dmarc;
+		char *resolver; /* "addr[:port]"; NULL: /etc/resolv.conf */
 	} security;
 };
 
@@ -413,7 +414,7 @@ struct rk_cfg_dns {
 	} cloudflare;
 	struct {
 		char *server; /* host[:port] */
-		char *zone;
+		char *zone;   /* NULL: each name's SOA, asked of server */
 		char *tsigKeyName;
 		int tsigAlgorithm;
 		char *tsigSecret; /* base64; secret */
@@ -431,11 +432,19 @@ struct rk_cfg_dns {
 	int dmarcPolicy;
 	char *dmarcRua;
 	int64_t ttl;
+	char **nameservers; /* host[:port]; empty: the zones' NS */
+	size_t nnameservers;
+	int64_t maxChangePercent;
 	struct {
 		bool fromService;
 		bool detectOutbound;
 		struct rk_ip *staticIps; /* YAML key "static" */
 		size_t nstaticIps;
+		char **echoUrls; /* answer with the caller's address */
+		size_t nechoUrls;
+		char *service;           /* "name" or "namespace/name" */
+		char *kubernetesApi;     /* NULL: from KUBERNETES_SERVICE_* */
+		char *serviceAccountDir; /* token, ca.crt, namespace */
 	} ip;
 	struct {
 		bool enabled;
@@ -477,12 +486,42 @@ struct rk_cfg_metrics {
 	} serviceMonitor;
 };
 
+/* ----------------------------------------------------------- dashboard */
+
+/* The live page relaykit-eventd serves, and the chart's Grafana side. */
+struct rk_cfg_dashboard {
+	struct {
+		bool enabled;
+		bool sampling;              /* above maxEventsPerSecond */
+		int64_t maxEventsPerSecond; /* per browser */
+		bool maskAddresses;
+		int64_t backlog;    /* latest events shown when a page opens */
+		int64_t maxClients; /* pages open at once */
+	} watch;
+	char *address;
+	int64_t port;
+	struct {
+		char *username;
+		char *password;    /* secret */
+		char *bearerToken; /* secret */
+	} auth;
+	struct {
+		bool enabled; /* the chart provisions the Grafana dashboard */
+		struct rk_cfg_kv *labels;
+		size_t nlabels;
+	} grafana;
+};
+
 /* ----------------------------------------------------- programs, log */
+
+enum rk_cfg_milter_order { RK_MILTER_AFTER, RK_MILTER_BEFORE };
 
 struct rk_cfg_milter {
 	struct rk_endpoint listen;
-	uint64_t timeout; /* ms, libmilter's socket timeout */
-	bool metadata;    /* per-message metadata to Redis */
+	uint64_t timeout;  /* ms, libmilter's socket timeout */
+	bool metadata;     /* per-message metadata to Redis */
+	int order;         /* enum rk_cfg_milter_order: among the host's */
+	bool outboundOnly; /* act on trusted, authenticated, local mail only */
 };
 
 enum rk_cfg_pd_action {
@@ -545,6 +584,7 @@ struct rk_cfg {
 	struct rk_cfg_dns dns;
 	struct rk_cfg_redis redis;
 	struct rk_cfg_metrics metrics;
+	struct rk_cfg_dashboard dashboard;
 	struct rk_cfg_milter milter;
 	struct rk_cfg_policyd policyd;
 	struct rk_cfg_eventd eventd;
@@ -575,6 +615,7 @@ enum {
 	RK_CFG_SEC_WEBHOOKS = 1 << 11,
 	RK_CFG_SEC_DNS = 1 << 12,
 	RK_CFG_SEC_REDIS = 1 << 13,
+	RK_CFG_SEC_DASHBOARD = 1 << 14, /* dashboard.auth */
 };
 
 /*

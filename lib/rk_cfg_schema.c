@@ -739,12 +739,10 @@ check_dns(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
 		    "apiTokenFile)");
 		return -1;
 	}
-	if (d->provider == RK_DNS_RFC2136 &&
-	    (d->rfc2136.server == NULL || d->rfc2136.zone == NULL)) {
-		sub_path(p, sizeof(p), path, "rfc2136");
+	if (d->provider == RK_DNS_RFC2136 && d->rfc2136.server == NULL) {
+		sub_path(p, sizeof(p), path, "rfc2136.server");
 		cfg_error(ctx, at(node, "provider"), p,
-		    "server and zone are required when dns.provider is "
-		    "rfc2136");
+		    "required when dns.provider is rfc2136");
 		return -1;
 	}
 	if (d->provider == RK_DNS_RFC2136 &&
@@ -1132,6 +1130,11 @@ static const struct cfg_field security_fields[] = {
 	    .sub = &dmarc_st,
 	    .off = offsetof(struct rk_cfg_inbound, security.dmarc) -
 	        offsetof(struct rk_cfg_inbound, security) },
+	{ .name = "resolver",
+	    .type = CT_STR,
+	    .flags = F_NONEMPTY,
+	    .off = offsetof(struct rk_cfg_inbound, security.resolver) -
+	        offsetof(struct rk_cfg_inbound, security) },
 	END
 };
 static const struct cfg_struct security_st = { 0, security_fields, NULL,
@@ -1233,9 +1236,16 @@ static const struct cfg_field records_fields[] = { DNSF(records, a, CT_BOOL,
 	DNSF(records, dmarc, CT_BOOL, .def = "true"), END };
 static const struct cfg_field ip_fields[] = { DNSF(ip, fromService, CT_BOOL,
 	                                          .def = "true"),
-	DNSF(ip, detectOutbound, CT_BOOL, .def = "true"),
+	DNSF(ip, detectOutbound, CT_BOOL, .def = "false"),
 	SUBLST(
 	    struct rk_cfg_dns, ip, "static", staticIps, CT_IP, .flags = F_CSV),
+	SUBLST(struct rk_cfg_dns, ip, "echoUrls", echoUrls, CT_URL,
+	    .flags = F_CSV),
+	DNSF(ip, service, CT_STR, .flags = F_NONEMPTY),
+	DNSF(ip, kubernetesApi, CT_URL),
+	DNSF(ip, serviceAccountDir, CT_STR,
+	    .def = "/var/run/secrets/kubernetes.io/serviceaccount",
+	    .flags = F_PATH | F_NONEMPTY),
 	END };
 static const struct cfg_field watcher_fields[] = { DNSF(watcher, enabled,
 	                                               CT_BOOL, .def = "true"),
@@ -1268,12 +1278,16 @@ static const struct cfg_field dns_fields[] = { FLD(struct rk_cfg_dns, enabled,
 	STRUCTF(struct rk_cfg_dns, records, records_st),
 	FLD(struct rk_cfg_dns, spfPolicy, CT_ENUM, .def = "~all",
 	    .names = spf_names),
-	LST(struct rk_cfg_dns, spfInclude, CT_DOMAIN, .flags = F_CSV),
+	LST(struct rk_cfg_dns, spfInclude, CT_STR, .flags = F_CSV | F_NONEMPTY),
 	FLD(struct rk_cfg_dns, dmarcPolicy, CT_ENUM, .def = "none",
 	    .names = dmarc_names),
 	FLD(struct rk_cfg_dns, dmarcRua, CT_ADDR),
 	FLD(struct rk_cfg_dns, ttl, CT_INT, .def = "300", .min = 60,
 	    .max = 86400),
+	LST(struct rk_cfg_dns, nameservers, CT_STR,
+	    .flags = F_CSV | F_NONEMPTY),
+	FLD(struct rk_cfg_dns, maxChangePercent, CT_INT, .def = "30", .min = 1,
+	    .max = 100),
 	STRUCTF(struct rk_cfg_dns, ip, ip_st),
 	STRUCTF(struct rk_cfg_dns, watcher, watcher_st),
 	STRUCTF(struct rk_cfg_dns, waitForRecords, wait_st), END };
@@ -1323,14 +1337,103 @@ static const struct cfg_field metrics_fields[] = {
 static const struct cfg_struct metrics_st = { sizeof(struct rk_cfg_metrics),
 	metrics_fields, NULL, CFG_NO_KEY, check_metrics };
 
+/* ------------------------------------------------------- dashboard */
+
+static bool
+is_loopback_host(const char *h)
+{
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
+	    strcmp(h, "localhost") == 0;
+}
+
+/*
+ * A login is a user and a password, or a bearer token; and a page that
+ * shows every sender and recipient is not served beyond this host
+ * without one.
+ */
+static int
+check_dashboard(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_dashboard *d = obj;
+	char p[512];
+
+	if ((d->auth.username == NULL) != (d->auth.password == NULL)) {
+		sub_path(p, sizeof(p), path, "auth.username");
+		cfg_error(ctx, at(node, "auth"), p,
+		    "username and password go together");
+		return -1;
+	}
+	if (d->watch.enabled && !is_loopback_host(d->address) &&
+	    d->auth.password == NULL && d->auth.bearerToken == NULL) {
+		sub_path(p, sizeof(p), path, "address");
+		cfg_error(ctx, at(node, "address"), p,
+		    "a dashboard on %s needs auth (username and password, or "
+		    "bearerToken); without it, bind it to 127.0.0.1",
+		    d->address);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cfg_field watch_fields[] = {
+	SUB(struct rk_cfg_dashboard, watch, enabled, CT_BOOL, .def = "false"),
+	SUB(struct rk_cfg_dashboard, watch, sampling, CT_BOOL, .def = "true"),
+	SUB(struct rk_cfg_dashboard, watch, maxEventsPerSecond, CT_INT,
+	    .def = "500", .min = 10, .max = 100000),
+	SUB(struct rk_cfg_dashboard, watch, maskAddresses, CT_BOOL,
+	    .def = "false"),
+	SUB(struct rk_cfg_dashboard, watch, backlog, CT_INT, .def = "100",
+	    .min = 0, .max = 1000),
+	SUB(struct rk_cfg_dashboard, watch, maxClients, CT_INT, .def = "16",
+	    .min = 1, .max = 1000),
+	END
+};
+PLAIN_ST(watch_st, watch_fields);
+
+static const struct cfg_field dash_auth_fields[] = {
+	SUB(struct rk_cfg_dashboard, auth, username, CT_STR,
+	    .flags = F_NONEMPTY),
+	SUB(struct rk_cfg_dashboard, auth, password, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	SUB(struct rk_cfg_dashboard, auth, bearerToken, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	END
+};
+PLAIN_ST(dash_auth_st, dash_auth_fields);
+
+static const struct cfg_field grafana_fields[] = {
+	SUB(struct rk_cfg_dashboard, grafana, enabled, CT_BOOL, .def = "false"),
+	SUBMAP(struct rk_cfg_dashboard, grafana, labels, .elem = CT_STR,
+	    .keytype = CT_STR),
+	END
+};
+PLAIN_ST(grafana_st, grafana_fields);
+
+static const struct cfg_field dashboard_fields[] = {
+	STRUCTF(struct rk_cfg_dashboard, watch, watch_st),
+	FLD(struct rk_cfg_dashboard, address, CT_HOST, .def = "127.0.0.1"),
+	FLD(struct rk_cfg_dashboard, port, CT_INT, .def = "9705", PORT),
+	STRUCTF(struct rk_cfg_dashboard, auth, dash_auth_st),
+	STRUCTF(struct rk_cfg_dashboard, grafana, grafana_st), END
+};
+static const struct cfg_struct dashboard_st = { sizeof(struct rk_cfg_dashboard),
+	dashboard_fields, NULL, CFG_NO_KEY, check_dashboard };
+
 /* ------------------------------------------------ programs and log */
+
+static const char *const milter_orders[] = { "after", "before", NULL };
 
 static const struct cfg_field milter_fields[] = {
 	FLD(struct rk_cfg_milter, listen, CT_ENDPOINT,
 	    .def = "unix:/run/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
-	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"), END
+	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
+	FLD(struct rk_cfg_milter, order, CT_ENUM, .def = "after",
+	    .names = milter_orders),
+	FLD(struct rk_cfg_milter, outboundOnly, CT_BOOL, .def = "true"),
+	END
 };
 PLAIN_ST(milter_st, milter_fields);
 
@@ -1396,6 +1499,7 @@ static const struct cfg_field root_fields[] = { STRUCTF(struct rk_cfg, mail,
 	STRUCTF(struct rk_cfg, dns, dns_st),
 	STRUCTF(struct rk_cfg, redis, redis_st),
 	STRUCTF(struct rk_cfg, metrics, metrics_st),
+	STRUCTF(struct rk_cfg, dashboard, dashboard_st),
 	STRUCTF(struct rk_cfg, milter, milter_st),
 	STRUCTF(struct rk_cfg, policyd, policyd_st),
 	STRUCTF(struct rk_cfg, eventd, eventd_st),

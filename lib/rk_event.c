@@ -197,6 +197,27 @@ key(struct rk_buf *b, const char *k)
 	rk_buf_printf(b, ",\"%s\":", k);
 }
 
+/* inbound.security's verdicts on a report. */
+static void
+put_auth(struct rk_buf *b, const struct rk_event_auth *a)
+{
+	rk_buf_puts(b, "{\"spf\":");
+	put_str(b, a->spf);
+	key(b, "spf_domain");
+	put_str(b, a->spf_domain);
+	key(b, "dkim");
+	put_str(b, a->dkim);
+	key(b, "dkim_domain");
+	put_str(b, a->dkim_domain);
+	key(b, "dmarc");
+	put_str(b, a->dmarc);
+	key(b, "dmarc_policy");
+	put_str(b, a->dmarc_policy);
+	key(b, "from_domain");
+	put_str(b, a->from_domain);
+	rk_buf_putc(b, '}');
+}
+
 static void
 put_report(struct rk_buf *b, const struct rk_event_report *r)
 {
@@ -218,6 +239,11 @@ put_report(struct rk_buf *b, const struct rk_event_report *r)
 	put_str(b, r->verp);
 	key(b, "reporter");
 	put_str(b, r->reporter);
+	key(b, "auth");
+	if (r->auth != NULL)
+		put_auth(b, r->auth);
+	else
+		rk_buf_append(b, "null", 4);
 	rk_buf_putc(b, '}');
 }
 

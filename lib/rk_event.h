@@ -44,6 +44,16 @@ enum rk_event_stage {
 	RK_STAGE_N
 };
 
+/*
+ * inbound.security's verdicts on a received report: RFC 8601 result
+ * words ("pass", "fail", ...) and the domains they are about.
+ */
+struct rk_event_auth {
+	const char *spf, *spf_domain;
+	const char *dkim, *dkim_domain;
+	const char *dmarc, *dmarc_policy, *from_domain;
+};
+
 /* Details of a report received by relaykit-bounce. */
 struct rk_event_report {
 	const char *reason;        /* sisimai's vocabulary: userunknown, ... */
@@ -55,6 +65,7 @@ struct rk_event_report {
 	const char *user_agent;    /* ARF User-Agent */
 	const char *verp;          /* the VERP address it came back to */
 	const char *reporter;      /* envelope sender of the report */
+	const struct rk_event_auth *auth; /* NULL: not checked */
 };
 
 /*

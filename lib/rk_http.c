@@ -43,6 +43,22 @@ struct rk_http {
 	struct event *stop_ev;
 };
 
+/* The reason phrase of the codes relaykit answers with. */
+static const char *
+reason(int code)
+{
+	static const struct {
+		int code;
+		const char *text;
+	} t[] = { { 200, "OK" }, { 303, "See Other" }, { 401, "Unauthorized" },
+		{ 404, "Not Found" }, { 503, "Service Unavailable" } };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].code == code)
+			return t[i].text;
+	return "Error";
+}
+
 void
 rk_http_reply(struct evhttp_request *req, int code, const char *type,
     const char *body, size_t len)
@@ -56,11 +72,7 @@ rk_http_reply(struct evhttp_request *req, int code, const char *type,
 	    evhttp_request_get_output_headers(req), "Content-Type", type);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(req, code,
-	    code == 200       ? "OK"
-	        : code == 503 ? "Service Unavailable"
-	                      : "Error",
-	    out);
+	evhttp_send_reply(req, code, reason(code), out);
 	evbuffer_free(out);
 }
 

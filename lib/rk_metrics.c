@@ -70,6 +70,9 @@ struct rk_metrics {
 	pthread_mutex_t lock; /* guards the array; held while rendering */
 	struct rk_metric **metrics;
 	size_t n, cap;
+	rk_metrics_collect_fn *collect; /* before each render */
+	void *collect_arg;
+	void (*collect_free)(void *arg);
 };
 
 /* What a registration asked for, checked before anything is built. */
@@ -260,6 +263,8 @@ rk_metrics_free(struct rk_metrics *reg)
 	for (size_t i = 0; i < reg->n; i++)
 		metric_free(reg->metrics[i]);
 	free(reg->metrics);
+	if (reg->collect_free != NULL)
+		reg->collect_free(reg->collect_arg);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
 }
@@ -649,8 +654,22 @@ metric_render(struct rk_metric *m, struct rk_buf *out)
 void
 rk_metrics_render(struct rk_metrics *reg, struct rk_buf *out)
 {
+	/* outside the lock: the hook updates metrics like any writer */
+	if (reg->collect != NULL)
+		reg->collect(reg->collect_arg);
 	mutex_lock(&reg->lock);
 	for (size_t i = 0; i < reg->n; i++)
 		metric_render(reg->metrics[i], out);
 	mutex_unlock(&reg->lock);
+}
+
+void
+rk_metrics_on_render(struct rk_metrics *reg, rk_metrics_collect_fn *fn,
+    void *arg, void (*free_fn)(void *arg))
+{
+	if (reg->collect != NULL)
+		rk_panic("metrics: a registry has one render hook");
+	reg->collect = fn;
+	reg->collect_arg = arg;
+	reg->collect_free = free_fn;
 }

@@ -116,6 +116,16 @@ double rk_metric_get(struct rk_metric *m, const char *const *values);
 void rk_metrics_render(struct rk_metrics *reg, struct rk_buf *out);
 
 /*
+ * Values measured on demand (a process's memory, its CPU time): fn runs
+ * at the start of every rk_metrics_render, on the renderer's thread, and
+ * updates metrics as any writer would.  One hook per registry (a second
+ * is our bug).  rk_metrics_free calls free_fn(arg) when free_fn is set.
+ */
+typedef void rk_metrics_collect_fn(void *arg);
+void rk_metrics_on_render(struct rk_metrics *reg, rk_metrics_collect_fn *fn,
+    void *arg, void (*free_fn)(void *arg));
+
+/*
  * Writes v as Prometheus reads it: "+Inf", "-Inf", "NaN", integers without
  * exponent or point up to 1e15, otherwise the shortest text that reads back
  * as exactly v.  size >= RK_METRICS_DOUBLE_LEN.  Returns buf.

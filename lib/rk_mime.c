@@ -29,16 +29,20 @@ char *
 rk_mime_lf(const char *buf, size_t len, size_t *outlen)
 {
 	char *out = rk_malloc(len + 1);
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\r') {
-			out[o++] = buf[i];
-			continue;
-		}
+	/* copy the runs between CRs whole: most mail has none, or CRLF */
+	while (i < len) {
+		const char *cr = memchr(buf + i, '\r', len - i);
+		size_t run = cr ? (size_t)(cr - buf) - i : len - i;
+
+		memcpy(out + o, buf + i, run);
+		o += run;
+		i += run;
+		if (cr == NULL)
+			break;
 		out[o++] = '\n';
-		if (i + 1 < len && buf[i + 1] == '\n')
-			i++;
+		i += (i + 1 < len && buf[i + 1] == '\n') ? 2 : 1;
 	}
 	out[o] = '\0';
 	if (outlen)
@@ -308,7 +312,9 @@ rk_mime_param(const char *params, const char *name)
 {
 	size_t nl = strlen(name);
 
-	for (const char *p = params; p && *p;) {
+	if (params == NULL)
+		return NULL;
+	for (const char *p = params; *p;) {
 		p += strspn(p, " \t;");
 		if (rk_mem_case_eq(p, name, nl) &&
 		    (p[nl] == '=' || p[nl] == ' ' || p[nl] == '\t')) {
@@ -352,7 +358,10 @@ add_header(struct rk_mime_part *p, const char *name, size_t nl, const char *val,
 {
 	struct rk_mime_header *h;
 
-	p->hdrs = rk_reallocarray(p->hdrs, p->nhdrs + 1, sizeof(*p->hdrs));
+	/* the array holds a power of two, at least 8: grown by doubling */
+	if (p->nhdrs == 0 || (p->nhdrs >= 8 && !(p->nhdrs & (p->nhdrs - 1))))
+		p->hdrs = rk_reallocarray(
+		    p->hdrs, p->nhdrs ? p->nhdrs * 2 : 8, sizeof(*p->hdrs));
 	h = &p->hdrs[p->nhdrs++];
 	h->name = rk_strndup(name, nl);
 	h->value = rk_strndup(val, vl);
@@ -427,28 +436,50 @@ parse_headers(struct rk_mime_part *p, const char *s, size_t n)
 	return pos;
 }
 
+/* RFC 2045 token characters: no space, control or tspecial. */
+static size_t
+token_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && (unsigned char)s[n] > ' ' &&
+	    (unsigned char)s[n] < 0x7f &&
+	    strchr("()<>@,;:\\\"/[]?=", s[n]) == NULL)
+		n++;
+	return n;
+}
+
+/*
+ * "type/subtype; params".  Senders fold before a parameter and forget
+ * the semicolon ("text/plain\n  charset=..."), so the type ends at the
+ * token's end, and what follows is read as parameters either way.
+ */
 static void
 content_type(struct rk_mime_part *p, const char *default_type)
 {
-	const char *ct = rk_mime_header(p, "Content-Type");
-	size_t tl;
+	const char *ct = rk_mime_header(p, "Content-Type"), *s, *rest;
+	size_t tl, sl;
 
 	snprintf(p->type, sizeof(p->type), "%s", default_type);
 	if (ct == NULL)
 		return;
-	tl = strcspn(ct, ";");
-	while (tl > 0 && (ct[tl - 1] == ' ' || ct[tl - 1] == '\t'))
-		tl--;
-	if (tl > 0 && tl < sizeof(p->type) && memchr(ct, '/', tl)) {
-		memcpy(p->type, ct, tl);
-		p->type[tl] = '\0';
-		for (char *c = p->type; *c; c++)
-			if (*c == ' ' || *c == '\t')
-				memmove(c, c + 1, strlen(c));
-		rk_str_lower(p->type);
+	s = ct + strspn(ct, " \t");
+	tl = token_len(s);
+	rest = s + tl + strspn(s + tl, " \t");
+	if (tl > 0 && *rest == '/') {
+		const char *sub = rest + 1 + strspn(rest + 1, " \t");
+
+		sl = token_len(sub);
+		if (sl > 0 && tl + 1 + sl < sizeof(p->type)) {
+			snprintf(p->type, sizeof(p->type), "%.*s/%.*s", (int)tl,
+			    s, (int)sl, sub);
+			rk_str_lower(p->type);
+		}
+		rest = sub + sl;
 	}
-	if (ct[strcspn(ct, ";")] == ';') {
-		p->params = rk_strdup(ct + strcspn(ct, ";") + 1);
+	rest += strspn(rest, " \t;");
+	if (strchr(rest, '=') != NULL) {
+		p->params = rk_strdup(rest);
 		p->charset = rk_mime_param(p->params, "charset");
 		p->boundary = rk_mime_param(p->params, "boundary");
 		if (p->charset)

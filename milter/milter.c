@@ -2,7 +2,8 @@
 /*
  * relaykit-milter: DKIM signing (and, later, sender checks) for Postfix.
  *
- * main: options, config and keys, the metrics endpoint, then libmilter's
+ * main: options, config and keys, the metrics endpoint (rk_http on a
+ * thread of its own: /metrics, /healthz, /readyz), then libmilter's
  * loop on its own thread while this thread waits for signals: SIGHUP
  * reloads config and keys (the old ones stay on any error), SIGTERM and
  * SIGINT stop.  libmilter's own signal thread would stop the milter on
@@ -25,8 +26,10 @@
 #include <unistd.h>
 
 #include "rk_cfg.h"
+#include "rk_http.h"
 #include "rk_log.h"
 #include "rk_mem.h"
+#include "rk_process.h"
 
 #include "milter.h"
 
@@ -61,7 +64,7 @@ mlt_state_new(struct rk_cfg *cfg, struct rk_err *err)
 	st->cfg = cfg;
 	st->keys = keys;
 	st->senders = rk_sender_rules_from_cfg(cfg, err);
-	if (st->senders == NULL) {
+	if (st->senders == NULL || mlt_inbound_state(st, err) != 0) {
 		mlt_state_unref(st);
 		return NULL;
 	}
@@ -96,6 +99,7 @@ mlt_state_unref(struct mlt_state *st)
 		return;
 	mlt_keys_free(st->keys);
 	rk_sender_rules_free(st->senders);
+	mlt_inbound_state_free(st);
 	for (size_t i = 0; i < st->nhnames; i++)
 		free(st->hnames[i]);
 	free(st->hnames);
@@ -167,11 +171,35 @@ reload(struct mlt_server *srv)
 		rk_log_warnx("action=reload result=failed: keeping the "
 		             "previous configuration and keys");
 		rk_metric_inc(srv->m.reloads, RK_LABELS("failed"));
+		rk_process_reloaded(srv->m.proc, false);
 		return;
 	}
 	mlt_server_swap(srv, st);
 	rk_log_info("action=reload result=ok");
 	rk_metric_inc(srv->m.reloads, RK_LABELS("ok"));
+	rk_process_reloaded(srv->m.proc, true);
+}
+
+/* Label values that exist from the start, at 0, so a dashboard's
+   rate() has a series before the first message. */
+static void
+metrics_zero(struct mlt_metrics *m)
+{
+	static const char *const results[] = { "signed", "unsigned", "rejected",
+		"tempfail" };
+	static const char *const algs[] = { "rsa-sha256", "ed25519-sha256" };
+
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+		rk_metric_add(m->messages, 0, RK_LABELS(results[i]));
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		rk_metric_add(m->signatures, 0, RK_LABELS(algs[i]));
+	rk_metric_add(m->reloads, 0, RK_LABELS("ok"));
+	rk_metric_add(m->reloads, 0, RK_LABELS("failed"));
+	rk_metric_add(m->verp, 0, RK_LABELS("rewritten"));
+	rk_metric_add(m->verp, 0, RK_LABELS("failed"));
+	rk_metric_add(m->verp, 0, RK_LABELS("skipped"));
+	rk_metric_add(m->redis_errors, 0, RK_LABELS("verp_store"));
+	rk_metric_add(m->redis_errors, 0, RK_LABELS("metadata"));
 }
 
 static void
@@ -204,6 +232,8 @@ metrics_init(struct mlt_metrics *m)
 	    rk_metrics_counter(m->reg, "relaykit_milter_redis_errors_total",
 	        "Redis commands that failed (mail flowed on), by purpose.", 1,
 	        (const char *[]){ "what" });
+	m->proc = rk_process_metrics(m->reg, "relaykit-milter");
+	metrics_zero(m);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -269,7 +299,42 @@ milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
 	if (ep->kind == RK_EP_UNIX && chmod(ep->path, 0666) != 0)
 		rk_log_warn("chmod %s", ep->path);
 	rk_log_info("action=start listen=%s", conn);
+	srv->listening = true;
 	return 0;
+}
+
+/* /readyz: config and keys loaded, Postfix's socket listening.  Redis
+   is not asked: without it mail flows on (metadata and VERP references
+   are skipped and counted). */
+static bool
+ready(void *arg, struct rk_buf *why)
+{
+	struct mlt_server *srv = arg;
+
+	if (srv->listening)
+		return true;
+	rk_buf_puts(why, "not listening for Postfix yet");
+	return false;
+}
+
+/* The metrics endpoint on its own thread; NULL when metrics are off. */
+static struct rk_http *
+http_start(struct mlt_server *srv)
+{
+	const struct rk_cfg_metrics *mc = &srv->cur->cfg->metrics;
+	struct rk_http *http;
+	struct rk_err err;
+
+	if (!mc->enabled)
+		return NULL;
+	http = rk_http_new(NULL, mc->address, (unsigned)mc->milterPort, &err);
+	if (http == NULL)
+		rk_log_fatalx("%s", err.msg);
+	rk_http_metrics(http, srv->m.reg);
+	rk_http_ready(http, ready, srv);
+	if (rk_http_start(http, &err) != 0)
+		rk_log_fatalx("%s", err.msg);
+	return http;
 }
 
 static void
@@ -399,7 +464,7 @@ main(int argc, char **argv)
 	const char *path = RK_CFG_DEFAULT_PATH;
 	bool check = false, fg = false;
 	struct mlt_server srv;
-	struct mlt_http *http = NULL;
+	struct rk_http *http;
 	struct rk_err err;
 	int ch, rc;
 
@@ -456,15 +521,12 @@ main(int argc, char **argv)
 		if ((srv.redis = rk_redis_pool_new(&ro, 16, &err)) == NULL)
 			rk_log_fatalx("redis: %s", err.msg);
 	}
-	if (srv.cur->cfg->metrics.enabled &&
-	    (http = mlt_http_start(srv.m.reg, srv.cur->cfg->metrics.address,
-	         (int)srv.cur->cfg->metrics.milterPort, &err)) == NULL)
-		rk_log_fatalx("%s", err.msg);
+	http = http_start(&srv);
 	if (milter_setup(srv.cur->cfg, &srv) != 0)
 		rc = EX_UNAVAILABLE;
 	else
 		rc = run(&srv);
-	mlt_http_stop(http);
+	rk_http_free(http);
 	mlt_state_unref(srv.cur);
 	rk_redis_pool_free(srv.redis);
 	rk_metrics_free(srv.m.reg);

@@ -22,6 +22,7 @@
 
 #include "rk_addr.h"
 #include "rk_cfg.h"
+#include "rk_inauth.h"
 #include "rk_metrics.h"
 #include "rk_redis_pool.h"
 #include "rk_sender.h"
@@ -37,6 +38,8 @@ struct mlt_state {
 	size_t nhnames; /* then those VERP and the metadata read */
 	size_t nsigned; /* the first nsigned names are the signed ones */
 	struct rk_sender_rules *senders; /* senderValidation, compiled */
+	struct rk_inauth_dns *dns;       /* inbound.security's DNS, or NULL */
+	struct rk_inauth *inauth;        /* inbound.security, or NULL */
 	_Atomic int refs;
 };
 
@@ -56,6 +59,7 @@ struct mlt_metrics {
 	struct rk_metric *sender_rejects; /* reason */
 	struct rk_metric *verp;           /* result: rewritten|failed */
 	struct rk_metric *redis_errors;   /* what: verp_store|metadata */
+	struct rk_process *proc;          /* build, process, last reload */
 };
 
 struct mlt_server {
@@ -65,6 +69,7 @@ struct mlt_server {
 	const char *cfgpath;
 	struct rk_redis_pool *redis;     /* VERP references and metadata */
 	_Atomic uint64_t redis_log_next; /* next outage log line, s */
+	_Atomic bool listening;          /* for /readyz */
 };
 
 /* The current state, with a reference the caller drops. */
@@ -100,12 +105,18 @@ struct mlt_msg {
 	bool null_sender;                  /* MAIL FROM:<> */
 	struct rk_buf rcpts;               /* "a@x,b@y" */
 	uint64_t size;                     /* body bytes */
+	bool inbound;             /* a stranger's mail: passes untouched */
+	struct rk_inauth_msg *ia; /* inbound checks, for inbound.recipients */
 };
 
 struct mlt_conn {
 	struct mlt_server *srv;
 	unsigned long pflags; /* negotiated SMFIP_ flags */
 	struct mlt_msg *msg;
+	bool seen_connect;  /* the MTA told us who the client is */
+	bool local_submit;  /* Postfix's own (non-SMTP) submission */
+	char client_ip[64]; /* text; "" when not IP */
+	char helo[256];
 };
 
 /*
@@ -131,11 +142,16 @@ extern const struct mlt_check mlt_check_verp;
 /* The address of the message's single From header; 0 or -1. */
 int mlt_msg_from_address(const struct mlt_msg *msg, char *out, size_t n);
 
-/* mlt_http.c: the Prometheus scrape endpoint. */
-struct mlt_http;
-struct mlt_http *mlt_http_start(
-    struct rk_metrics *reg, const char *address, int port, struct rk_err *err);
-void mlt_http_stop(struct mlt_http *h); /* accepts NULL */
+/* mlt_inbound.c: outbound or not, and the inbound checks. */
+void mlt_client_set(
+    struct mlt_conn *c, const char *host, const struct sockaddr *sa);
+bool mlt_outbound(const struct mlt_state *st, const struct mlt_conn *c,
+    const char *auth_authen);
+bool mlt_inbound_rcpt(const struct mlt_state *st, const char *rcpt);
+int mlt_inbound_state(struct mlt_state *st, struct rk_err *err);
+void mlt_inbound_state_free(struct mlt_state *st);
+void mlt_inbound_begin(struct mlt_msg *m, const struct mlt_conn *c);
+enum mlt_verdict mlt_inbound_eom(struct mlt_msg *m);
 
 /* mlt_conn.c: registers the callbacks with libmilter for srv. */
 int mlt_conn_register(struct mlt_server *srv);

@@ -7,6 +7,11 @@
  * every check is done with it the milter accepts it, so Postfix stops
  * sending its body.
  *
+ * With milter.outboundOnly (mlt_inbound.c) a message from a client that
+ * is neither trusted, nor authenticated, nor Postfix itself skips the
+ * checks and passes untouched, or, addressed to inbound.recipients, gets
+ * the inbound SPF/DKIM/DMARC checks instead.
+ *
  * libmilter's callbacks carry no user pointer but the per-connection
  * private data, so the server is reached through one file-scope pointer
  * set once before smfi_main and never written again.
@@ -62,6 +67,7 @@ msg_free(struct mlt_conn *c)
 	}
 	free(m->hdrs);
 	rk_buf_free(&m->rcpts);
+	rk_inauth_msg_free(m->ia);
 	mlt_state_unref(m->st);
 	free(m);
 	c->msg = NULL;
@@ -86,11 +92,11 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	   the steps no check uses are not sent at all.  MAIL keeps its
 	   reply: Postfix then waits until the message holds its state, so
 	   a reload after MAIL FROM never reaches it (SMFIP_NR_MAIL let the
-	   MAIL wait in libmilter's queue past a reload).  A check that
-	   needs the client (sender validation) must drop SMFIP_NOCONNECT. */
+	   MAIL wait in libmilter's queue past a reload).  CONNECT and HELO
+	   are wanted: the client decides whether a message is outbound, and
+	   SPF checks a bounce's HELO name. */
 	unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY |
-	    SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NR_RCPT | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA;
+	    SMFIP_NR_RCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
 	(void)f2;
 	(void)f3;
@@ -114,10 +120,19 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 {
-	(void)host;
-	(void)sa;
-	conn_get(ctx);
-	return SMFIS_CONTINUE;
+	struct mlt_conn *c = conn_get(ctx);
+
+	mlt_client_set(c, host, sa);
+	return (c->pflags & SMFIP_NR_CONN) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct mlt_conn *c = conn_get(ctx);
+
+	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
+	return (c->pflags & SMFIP_NR_HELO) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat verdict(SMFICTX *ctx, struct mlt_conn *c, enum mlt_verdict v);
@@ -157,7 +172,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		    argv[0] ? "syntax" : "missing");
 		return verdict(ctx, c, MLT_REJECT);
 	}
-	for (size_t i = 0; i < NCHECKS; i++) {
+	m->inbound =
+	    !mlt_outbound(m->st, c, smfi_getsymval(ctx, "{auth_authen}"));
+	for (size_t i = 0; i < NCHECKS && !m->inbound; i++) {
 		enum mlt_verdict v =
 		    checks[i]->envfrom ? checks[i]->envfrom(m) : MLT_CONTINUE;
 
@@ -181,6 +198,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		if (m->rcpts.len > 0)
 			rk_buf_putc(&m->rcpts, ',');
 		rk_buf_puts(&m->rcpts, rk_addr_format(&a, buf, sizeof(buf)));
+		if (m->inbound && mlt_inbound_rcpt(m->st, buf))
+			mlt_inbound_begin(m, c);
 	}
 	return (c->pflags & SMFIP_NR_RCPT) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
@@ -192,6 +211,25 @@ wanted(const struct mlt_state *st, const char *name)
 		if (rk_str_case_eq(st->hnames[i], name))
 			return true;
 	return false;
+}
+
+/* Without SMFIP_HDR_LEADSPC Postfix drops the space after the colon. */
+static void
+inbound_header(struct mlt_msg *m, const char *name, const char *value)
+{
+	char *v;
+
+	if (m->ia == NULL)
+		return;
+	if (m->leadspc) {
+		rk_inauth_header(m->ia, name, value);
+		return;
+	}
+	v = rk_malloc(strlen(value) + 2);
+	v[0] = ' ';
+	memcpy(v + 1, value, strlen(value) + 1);
+	rk_inauth_header(m->ia, name, v);
+	free(v);
 }
 
 static sfsistat
@@ -206,6 +244,10 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (m == NULL)
 		return ok;
+	if (m->inbound) {
+		inbound_header(m, name, value);
+		return ok;
+	}
 	if (rk_str_case_eq(name, "From") && m->nfrom++ == 0 &&
 	    vlen <= MLT_HDR_MAX)
 		goto keep; /* past the cap too: it names the signing domain */
@@ -230,7 +272,7 @@ verdict(SMFICTX *ctx, struct mlt_conn *c, enum mlt_verdict v)
 {
 	struct mlt_msg *m = c->msg;
 
-	if (v == MLT_REJECT)
+	if (v == MLT_REJECT || (v == MLT_TEMPFAIL && m->reply.code[0]))
 		smfi_setreply(
 		    ctx, m->reply.code, m->reply.xcode, m->reply.text);
 	msg_free(c);
@@ -249,6 +291,8 @@ cb_eoh(SMFICTX *ctx)
 	if (m == NULL)
 		return SMFIS_ACCEPT;
 	queue_id(ctx, m);
+	if (m->inbound) /* untouched, unless the inbound checks want more */
+		return m->ia ? SMFIS_CONTINUE : verdict(ctx, c, MLT_DONE);
 	for (size_t i = 0; i < NCHECKS; i++) {
 		enum mlt_verdict v =
 		    checks[i]->eoh ? checks[i]->eoh(m) : MLT_CONTINUE;
@@ -265,7 +309,9 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 {
 	struct mlt_conn *c = conn_get(ctx);
 
-	if (c->msg != NULL)
+	if (c->msg != NULL && c->msg->ia != NULL)
+		rk_inauth_body(c->msg->ia, p, n);
+	else if (c->msg != NULL && !c->msg->inbound)
 		for (size_t i = 0; i < NCHECKS; i++)
 			if (checks[i]->body != NULL)
 				checks[i]->body(c->msg, p, n);
@@ -292,7 +338,9 @@ cb_eom(SMFICTX *ctx)
 	if (m == NULL)
 		return SMFIS_ACCEPT;
 	queue_id(ctx, m);
-	for (size_t i = 0; i < NCHECKS && v == MLT_DONE; i++)
+	if (m->inbound)
+		v = m->ia ? mlt_inbound_eom(m) : MLT_DONE;
+	for (size_t i = 0; i < NCHECKS && v == MLT_DONE && !m->inbound; i++)
 		if (checks[i]->eom != NULL)
 			v = checks[i]->eom(m, ctx);
 	rk_metric_observe(c->srv->m.eom_seconds, now_s() - t0, NULL);
@@ -327,6 +375,7 @@ mlt_conn_register(struct mlt_server *srv)
 		.xxfi_version = SMFI_VERSION,
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGFROM,
 		.xxfi_connect = cb_connect,
+		.xxfi_helo = cb_helo,
 		.xxfi_envfrom = cb_envfrom,
 		.xxfi_envrcpt = cb_envrcpt,
 		.xxfi_header = cb_header,

@@ -64,7 +64,7 @@ t/fuzz/fuzz_sockmap: FUZZ_EXTRA = policyd/pd_sockmap_proto.c
 t/fuzz/fuzz_sockmap: FUZZ_CFLAGS += -I$(top_srcdir)/policyd
 t/fuzz/fuzz_sockmap: $(top_srcdir)/policyd/pd_sockmap_proto.c
 
-INTEG_TESTS += t/integ/pacing.t t/integ/pacing_warmup.t t/integ/postconf_pacing.t
+INTEG_TESTS += t/integ/pacing.t t/integ/pacing_warmup.t
 INTEG_TESTS += t/integ/policyd_protocol.t t/integ/policyd_postfix.t \
 	t/integ/auth_sasl.t t/integ/auth_postfix.t t/integ/auth_postfix_tcp.t \
 	t/integ/auth_restart.t

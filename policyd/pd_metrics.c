@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pd_metrics: relaykit-policyd's Prometheus metrics and the HTTP
- * listener that serves them (GET /metrics).
- *
- * The listener is libevent's evhttp on the daemon's own loop: the
- * process is already built on libevent, a scrape is one small GET, and
- * a second HTTP library (or a thread) would buy nothing.  Any other path
- * is 404, any other method 405.
+ * pd_metrics: relaykit-policyd's Prometheus metrics.  lib/rk_http
+ * serves them (with /healthz and /readyz) on the daemon's own loop; the
+ * build, process and reload metrics come from lib/rk_process.  Label
+ * values that are known in advance exist from the start at 0, so a
+ * dashboard's rate() has a series before the first request.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-
-#include "rk_mem.h"
+#include "rk_cfg.h"
+#include "rk_process.h"
 #include "policyd.h"
 
 static const char *const l_state_action[] = { "state", "action" };
@@ -27,6 +22,35 @@ static const char *const l_kind[] = { "kind" };
 static const char *const l_mode[] = { "mode" };
 static const char *const l_result[] = { "result" };
 static const char *const l_mech_result[] = { "mechanism", "result" };
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+zero(struct pd_metrics *m)
+{
+	static const char *const verbs[] = { "dunno", "defer", "reject" };
+	static const char *const kinds[] = { "down", "timeout", "connection",
+		"reply" };
+	static const char *const modes[] = { "open", "closed" };
+	static const char *const results[] = { "ok", "failed" };
+
+	for (size_t i = 0; i < NELEMS(verbs); i++)
+		rk_metric_add(m->requests, 0, RK_LABELS("RCPT", verbs[i]));
+	for (size_t i = 0; i < NELEMS(kinds); i++)
+		rk_metric_add(m->redis_errors, 0, RK_LABELS(kinds[i]));
+	for (size_t i = 0; i < NELEMS(modes); i++)
+		rk_metric_add(m->fail_mode, 0, RK_LABELS(modes[i]));
+	for (size_t i = 0; i < NELEMS(results); i++)
+		rk_metric_add(m->reloads, 0, RK_LABELS(results[i]));
+}
+
+void
+pd_metrics_rules(struct pd_metrics *m, const struct rk_cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->rateLimit.nrules; i++)
+		rk_metric_add(
+		    m->rule_hits, 0, RK_LABELS(cfg->rateLimit.rules[i].name));
+}
 
 void
 pd_metrics_init(struct pd_metrics *m)
@@ -87,6 +111,8 @@ pd_metrics_init(struct pd_metrics *m)
 	m->duration = rk_metrics_histogram(reg,
 	    "relaykit_policyd_request_duration_seconds",
 	    "From a complete request to its answer.", 0, NULL, 0, NULL);
+	m->proc = rk_process_metrics(reg, "relaykit-policyd");
+	zero(m);
 }
 
 void
@@ -94,71 +120,4 @@ pd_metrics_fini(struct pd_metrics *m)
 {
 	rk_metrics_free(m->reg);
 	memset(m, 0, sizeof(*m));
-}
-
-struct pd_http {
-	struct evhttp *http;
-	struct pd_metrics *m;
-};
-
-static void
-on_request(struct evhttp_request *req, void *arg)
-{
-	struct pd_http *h = arg;
-	struct evbuffer *out;
-	struct rk_buf body;
-	const char *path = evhttp_request_get_uri(req);
-
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		evhttp_send_error(req, 405, "Method Not Allowed");
-		return;
-	}
-	if (path == NULL ||
-	    (strcmp(path, "/metrics") != 0 &&
-	        strncmp(path, "/metrics?", 9) != 0)) {
-		evhttp_send_error(req, 404, "Not Found");
-		return;
-	}
-	rk_buf_init(&body);
-	rk_metrics_render(h->m->reg, &body);
-	out = evbuffer_new();
-	evbuffer_add(out, body.data, body.len);
-	rk_buf_free(&body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", RK_METRICS_CONTENT_TYPE);
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
-
-struct pd_http *
-pd_http_new(struct event_base *base, struct pd_metrics *m, const char *addr,
-    unsigned port, struct rk_err *err)
-{
-	struct pd_http *h = rk_calloc(1, sizeof(*h));
-
-	h->m = m;
-	h->http = evhttp_new(base);
-	if (h->http == NULL ||
-	    evhttp_bind_socket(h->http, addr, (ev_uint16_t)port) != 0) {
-		rk_err_set(err, "metrics: cannot listen on %s:%u", addr, port);
-		pd_http_free(h);
-		return NULL;
-	}
-	evhttp_set_timeout(h->http, 10);
-	evhttp_set_allowed_methods(h->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(h->http, on_request, h);
-	return h;
-}
-
-void
-pd_http_free(struct pd_http *h)
-{
-	if (h == NULL)
-		return;
-	if (h->http != NULL)
-		evhttp_free(h->http);
-	free(h);
 }

@@ -5,11 +5,16 @@
  *
  * hiredis 0.14's async side has no connect or command timeout, so each
  * operation carries its own timer (redis.commandTimeout) and the connect
- * has one (redis.connectTimeout).  A timeout, a dropped connection or a
- * refused connect fails every operation in flight at once and schedules
- * a reconnect after a backoff (100 ms doubling to 5 s); while no
- * connection is up, new operations fail at once (from the loop), so a
- * dead Redis costs a decision nothing and is never hammered.
+ * has one (redis.connectTimeout).  A connection counts as up only once
+ * Redis has answered on it (AUTH, SELECT, then a PING), not when the TCP
+ * handshake succeeds: a stopped or hung Redis still accepts connections
+ * (the kernel does that), and counting those as up would make every
+ * decision wait the command timeout.  A timeout, a dropped connection or
+ * a refused connect fails every operation in flight at once and schedules
+ * a reconnect after a backoff (100 ms doubling to 5 s, reset only by an
+ * answer); while no connection is up, new operations fail at once (from
+ * the loop), so a dead or hung Redis costs a decision nothing and is
+ * never hammered.
  *
  * EVALSHA first; on NOSCRIPT (first use, Redis restarted, SCRIPT FLUSH)
  * the same operation is sent again as EVAL, which caches the script.
@@ -149,15 +154,38 @@ on_connect(const redisAsyncContext *ac, int status)
 
 	if (r == NULL || r->ac != ac)
 		return;
-	event_del(r->connect_ev);
 	if (status != REDIS_OK) {
 		/* hiredis frees the context after this callback. */
+		event_del(r->connect_ev);
 		r->ac = NULL;
 		r->connected = false;
 		down_log(r, ac->errstr);
 		schedule_retry(r);
+	}
+	/* else the TCP handshake only: up once the PING is answered, and
+	   connect_ev still bounds the wait */
+}
+
+static void redis_drop(struct pd_redis *r, const char *why);
+
+/* The answer to the PING after AUTH and SELECT: now Redis is up. */
+static void
+on_ping(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct pd_redis *r = ac->data;
+	const redisReply *rep = reply;
+
+	(void)privdata;
+	if (r == NULL || r->ac != ac)
+		return;
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+		/* NOAUTH, WRONGPASS, a bad database: not usable */
+		event_active(r->reset_ev, 0, 0);
+		if (rep != NULL)
+			down_log(r, rep->str);
 		return;
 	}
+	event_del(r->connect_ev);
 	r->connected = true;
 	r->backoff_ms = BACKOFF_MIN_MS;
 	if (r->was_down) {
@@ -226,6 +254,7 @@ on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 send_setup(struct pd_redis *r)
 {
+	const char *ping[1] = { "PING" };
 	char db[16];
 
 	if (r->password != NULL && r->password[0] != '\0') {
@@ -239,6 +268,7 @@ send_setup(struct pd_redis *r)
 		snprintf(db, sizeof(db), "%d", r->database);
 		redisAsyncCommandArgv(r->ac, NULL, NULL, 2, argv, NULL);
 	}
+	redisAsyncCommandArgv(r->ac, on_ping, NULL, 1, ping, NULL);
 }
 
 static void

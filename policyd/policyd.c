@@ -29,9 +29,11 @@
 #include <event2/event.h>
 
 #include "rk_cfg.h"
+#include "rk_http.h"
 #include "rk_listen.h"
 #include "rk_log.h"
 #include "rk_mem.h"
+#include "rk_process.h"
 #include "rk_supervise.h"
 #include "policyd.h"
 #include "pd_sasl.h"
@@ -46,7 +48,7 @@ struct pd_main {
 	struct pd_gate *gate;
 	struct pd_pace *pace;
 	struct pd_sm_server *sockmap;
-	struct pd_http *http;
+	struct rk_http *http;
 	const char *path;
 	bool foreground;
 	struct rk_cfg *cfg; /* the parent's: what a new child starts with */
@@ -152,12 +154,14 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		rk_log_warnx(
 		    "reload failed: keeping the running configuration");
 		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
+		rk_process_reloaded(m->ctx.metrics.proc, false);
 		return;
 	}
 	if ((st = pd_state_new(cfg, &err)) == NULL) {
 		rk_log_warnx("reload failed: %s", err.msg);
 		rk_cfg_unref(cfg);
 		rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("failed"));
+		rk_process_reloaded(m->ctx.metrics.proc, false);
 		return;
 	}
 	old_auth = m->ctx.state->cfg->auth.enabled;
@@ -166,6 +170,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	m->ctx.state = st;
 	rk_log_set_level((enum rk_log_level)cfg->log.level);
 	rk_metric_inc(m->ctx.metrics.reloads, RK_LABELS("ok"));
+	rk_process_reloaded(m->ctx.metrics.proc, true);
+	pd_metrics_rules(&m->ctx.metrics, cfg);
 	if (cfg->auth.enabled != old_auth)
 		rk_log_warnx("reload: auth.enabled changed; restart to apply");
 	if ((m->pace != NULL) != cfg->adaptiveRate.enabled)
@@ -264,14 +270,16 @@ run(void *arg)
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
+	pd_metrics_rules(&ctx->metrics, cfg);
 	if (cfg->metrics.enabled &&
-	    (m->http =
-	            pd_http_new(ctx->base, &ctx->metrics, cfg->metrics.address,
-	                (unsigned)cfg->metrics.policydPort, &err)) == NULL) {
+	    (m->http = rk_http_new(ctx->base, cfg->metrics.address,
+	         (unsigned)cfg->metrics.policydPort, &err)) == NULL) {
 		rk_log_warnx("%s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
+	if (m->http != NULL) /* ready once serving: every listener is up */
+		rk_http_metrics(m->http, ctx->metrics.reg);
 	sig[0] = evsignal_new(ctx->base, SIGHUP, on_hup, m);
 	sig[1] = evsignal_new(ctx->base, SIGTERM, on_term, m);
 	sig[2] = evsignal_new(ctx->base, SIGINT, on_term, m);
@@ -292,7 +300,7 @@ out:
 	pd_sasl_server_free(m->sasl);
 	pd_crypt_pool_free(ctx->crypt);
 	pd_server_free(m->server);
-	pd_http_free(m->http);
+	rk_http_free(m->http);
 	pd_redis_free(ctx->redis);
 	pd_pace_free(m->pace); /* after Redis: its replies name it */
 	pd_state_unref(ctx->state);

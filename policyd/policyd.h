@@ -112,15 +112,13 @@ struct pd_metrics {
 	struct rk_metric *sasl_malformed; /* reason */
 	struct rk_metric *gate;           /* result: forwarded, refused... */
 	struct rk_metric *gate_active;    /* gauge */
+	struct rk_process *proc;          /* build, process, last reload */
 };
 
 void pd_metrics_init(struct pd_metrics *m);
 void pd_metrics_fini(struct pd_metrics *m);
-struct pd_http;
-/* Serves GET /metrics on addr:port; NULL with err on a bind failure. */
-struct pd_http *pd_http_new(struct event_base *base, struct pd_metrics *m,
-    const char *addr, unsigned port, struct rk_err *err);
-void pd_http_free(struct pd_http *h);
+/* Every rate-limit rule of cfg gets its rule_hits series, at 0. */
+void pd_metrics_rules(struct pd_metrics *m, const struct rk_cfg *cfg);
 
 /* --------------------------------------------------------------- Redis */
 

@@ -8,5 +8,6 @@ postfix_conf_relaykit_postconf_LDADD = $(RK_LIBS)
 postfix_conf_relaykit_postconf_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DRK_BINDIR='"$(bindir)"'
 INTEG_TESTS += t/integ/postconf_apply.t t/integ/postconf_relay.t \
-	t/integ/postconf_upstream.t t/integ/quickstart.t
+	t/integ/postconf_upstream.t t/integ/quickstart.t \
+	t/integ/postconf_pacing.t t/integ/postconf_coexist.t
 dist_man_MANS += man/relaykit-postconf.8

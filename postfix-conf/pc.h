@@ -53,6 +53,7 @@ struct pc_ctx {
 	/* what the directory has now, and the originals an earlier run
 	   recorded: together, what the host itself set (see pc_desired) */
 	const struct pc_list *cur, *orig;
+	bool changed; /* an apply or remove changed something */
 };
 
 /* pc_postfix.c: talking to postconf(1) and postmap(1). */

@@ -54,29 +54,89 @@ want_service(struct pc_list *w, const char *key, const char *entry)
 	free(norm);
 }
 
-/* Postfix's notation for a network: IPv6 in brackets. */
-static void
-want_mynetworks(struct pc_list *w, const struct rk_cfg_mail *m)
+static const char *host_value(
+    const struct pc_ctx *ctx, enum pc_kind kind, const char *key);
+
+/* The tokens of a Postfix list ("a, b c"), outside braces, one by one. */
+static char **
+list_tokens(const char *list, size_t *n)
 {
-	struct rk_buf b;
+	char **v = NULL;
+	const char *p = list ? list : "";
+
+	*n = 0;
+	while (*p) {
+		const char *start;
+		int depth = 0;
+
+		p += strspn(p, ", \t\n");
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p && (depth > 0 || !strchr(", \t\n", *p))) {
+			depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+			p++;
+		}
+		v = rk_reallocarray(v, *n + 1, sizeof(*v));
+		v[(*n)++] = rk_strndup(start, (size_t)(p - start));
+	}
+	return v;
+}
+
+static void
+tokens_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Postfix's notation for a network: IPv6 in brackets. */
+/*
+ * mynetworks: the host's networks kept, relaykit's trustedNetworks added
+ * when missing, and a line saying what was added (a narrower list would
+ * silently cut off the host's own clients).
+ */
+static void
+want_mynetworks(struct pc_ctx *ctx, struct pc_list *w)
+{
+	const struct rk_cfg_mail *m = &ctx->cfg->mail;
+	size_t n;
+	char **host = list_tokens(host_value(ctx, PC_MAIN, "mynetworks"), &n);
+	struct rk_buf b, added;
 
 	rk_buf_init(&b);
+	rk_buf_init(&added);
+	for (size_t i = 0; i < n; i++)
+		rk_buf_printf(&b, "%s%s", i ? ", " : "", host[i]);
 	for (size_t i = 0; i < m->ntrustedNetworks; i++) {
-		char net[64], *slash;
+		char net[64], tok[72], *slash;
+		bool have = false;
 
 		rk_cidr_format(&m->trustedNetworks[i], net, sizeof(net));
-		if (i > 0)
-			rk_buf_puts(&b, ", ");
 		slash = strchr(net, '/');
 		if (m->trustedNetworks[i].ip.family == AF_INET6 && slash) {
 			*slash = '\0';
-			rk_buf_printf(&b, "[%s]/%s", net, slash + 1);
+			snprintf(tok, sizeof(tok), "[%s]/%s", net, slash + 1);
 		} else {
-			rk_buf_puts(&b, net);
+			snprintf(tok, sizeof(tok), "%s", net);
 		}
+		for (size_t k = 0; k < n && !have; k++)
+			have = strcmp(host[k], tok) == 0;
+		if (have)
+			continue;
+		rk_buf_printf(&b, "%s%s", b.len ? ", " : "", tok);
+		rk_buf_printf(&added, "%s%s", added.len ? ", " : "", tok);
 	}
 	pc_list_add(w, PC_MAIN, "mynetworks", b.data ? b.data : "");
+	if (n > 0 && added.len > 0)
+		printf(
+		    "relaykit-postconf: mynetworks: the host's networks kept, "
+		    "added %s\n",
+		    added.data);
 	rk_buf_free(&b);
+	rk_buf_free(&added);
+	tokens_free(host, n);
 }
 
 /*
@@ -128,7 +188,17 @@ want_policy(struct pc_ctx *ctx, struct pc_list *w, struct rk_buf *policy,
 	    rk_duration_format(c->policyd.requestTimeout, t, sizeof(t)),
 	    c->rateLimit.failMode == RK_FAIL_CLOSED ? "DEFER_IF_PERMIT"
 	                                            : "DUNNO");
-	want(w, "smtpd_end_of_data_restrictions", "%s", policy->data);
+	{
+		const char *h =
+		    host_value(ctx, PC_MAIN, "smtpd_end_of_data_restrictions");
+
+		if (h != NULL && *h != '\0')
+			want(w, "smtpd_end_of_data_restrictions", "%s, %s",
+			    policy->data, h);
+		else
+			want(w, "smtpd_end_of_data_restrictions", "%s",
+			    policy->data);
+	}
 	return 0;
 }
 
@@ -157,10 +227,26 @@ want_auth(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	return 0;
 }
 
+/* relaykit's milter before or after the host's (milter.order). */
+static void
+add_milter(
+    struct pc_ctx *ctx, struct pc_list *w, const char *param, const char *mine)
+{
+	const char *h = host_value(ctx, PC_MAIN, param);
+
+	if (h == NULL || *h == '\0')
+		want(w, param, "%s", mine);
+	else if (ctx->cfg->milter.order == RK_MILTER_BEFORE)
+		want(w, param, "%s, %s", mine, h);
+	else
+		want(w, param, "%s, %s", h, mine);
+}
+
 static int
 want_milter(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
 	const struct rk_cfg *c = ctx->cfg;
+	struct rk_buf mine;
 	char ep[512];
 
 	if (!c->dkim.enabled && !c->senderValidation.enabled &&
@@ -168,11 +254,13 @@ want_milter(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 		return 0;
 	if (endpoint(ctx, &c->milter.listen, ep, sizeof(ep), "milter", err))
 		return -1;
-	want(w, "smtpd_milters", "%s", ep);
-	want(w, "non_smtpd_milters", "%s", ep);
-	/* mail is never relayed unsigned or unchecked: 4xx when it is down */
-	want(w, "milter_default_action", "tempfail");
-	want(w, "milter_protocol", "6");
+	/* mail is never relayed unsigned or unchecked: 4xx when it is down;
+	   said for this milter alone, the host's keep their own settings */
+	rk_buf_init(&mine);
+	rk_buf_printf(&mine, "{ %s, default_action=tempfail, protocol=6 }", ep);
+	add_milter(ctx, w, "smtpd_milters", mine.data);
+	add_milter(ctx, w, "non_smtpd_milters", mine.data);
+	rk_buf_free(&mine);
 	/* the milter signs long lines as smtp(8) will break them */
 	if (c->dkim.enabled)
 		want(w, "smtp_line_length_limit", "%lld",
@@ -224,6 +312,22 @@ readable(const char *path, const char *what, struct rk_err *err)
 	    err, "TLS %s %s is unreadable: %s", what, path, strerror(errno));
 }
 
+/* The host serves TLS with a certificate of its own already. */
+static bool
+host_has_cert(const struct pc_ctx *ctx)
+{
+	static const char *const params[] = { "smtpd_tls_cert_file",
+		"smtpd_tls_chain_files", "smtpd_tls_eccert_file" };
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		const char *v = host_value(ctx, PC_MAIN, params[i]);
+
+		if (v != NULL && *v != '\0')
+			return true;
+	}
+	return false;
+}
+
 static int
 want_tls(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
@@ -237,7 +341,9 @@ want_tls(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 		return 0;
 	rk_buf_init(&cert);
 	rk_buf_init(&key);
-	if (t->certFile != NULL && t->keyFile != NULL) {
+	if (t->certFile == NULL && host_has_cert(ctx)) {
+		/* the host's own certificate stays: relaykit.yaml names none */
+	} else if (t->certFile != NULL && t->keyFile != NULL) {
 		rk_buf_puts(&cert, t->certFile);
 		rk_buf_puts(&key, t->keyFile);
 		if (readable(cert.data, "certificate", err) != 0 ||
@@ -252,10 +358,13 @@ want_tls(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 			        : "localhost",
 			    cert.data, key.data, err);
 	}
-	want(w, "smtpd_tls_cert_file", "%s", cert.data);
-	want(w, "smtpd_tls_key_file", "%s", key.data);
-	want(
-	    w, "smtpd_tls_auth_only", ctx->cfg->auth.requireTls ? "yes" : "no");
+	if (cert.len > 0) {
+		want(w, "smtpd_tls_cert_file", "%s", cert.data);
+		want(w, "smtpd_tls_key_file", "%s", key.data);
+	}
+	if (ctx->cfg->auth.enabled)
+		want(w, "smtpd_tls_auth_only", "%s",
+		    ctx->cfg->auth.requireTls ? "yes" : "no");
 	rk_buf_free(&cert);
 	rk_buf_free(&key);
 	return rc;
@@ -522,16 +631,22 @@ prepend_host(
 	prepend(w, param, first);
 }
 
-/* "a, reject_unauth_destination" -> "a, ACCESS, reject_unauth_destination" */
+/* "a, reject_unauth_destination" -> "a, ACCESS, reject_unauth_destination"
+   (or before defer_unauth_destination, whichever comes first) */
 static void
 insert_access(struct pc_list *w, const char *param, const char *access)
 {
 	struct pc_item *it = pc_list_find(w, PC_MAIN, param);
-	const char *at;
+	const char *at, *d;
 	struct rk_buf b;
 
-	if (it == NULL || it->value == NULL ||
-	    (at = strstr(it->value, "reject_unauth_destination")) == NULL)
+	if (it == NULL || it->value == NULL)
+		return;
+	at = strstr(it->value, "reject_unauth_destination");
+	d = strstr(it->value, "defer_unauth_destination");
+	if (at == NULL || (d != NULL && d < at))
+		at = d;
+	if (at == NULL)
 		return;
 	rk_buf_init(&b);
 	rk_buf_append(&b, it->value, (size_t)(at - it->value));
@@ -750,6 +865,41 @@ want_pacing(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	return 0;
 }
 
+/* The host stops mail to foreign domains already. */
+static bool
+stops_relay(const char *list)
+{
+	return list != NULL &&
+	    (strstr(list, "reject_unauth_destination") != NULL ||
+	        strstr(list, "defer_unauth_destination") != NULL);
+}
+
+/*
+ * The restriction lists: the host's relay restrictions kept when they
+ * stop relaying (else relaykit's, which do); relaykit's policy check
+ * first among the host's recipient restrictions, never instead of them.
+ */
+static void
+want_restrictions(struct pc_ctx *ctx, struct pc_list *w, struct rk_buf *policy)
+{
+	const char *relay =
+	    host_value(ctx, PC_MAIN, "smtpd_relay_restrictions");
+	const char *rcpt =
+	    host_value(ctx, PC_MAIN, "smtpd_recipient_restrictions");
+	bool have = rcpt != NULL && *rcpt != '\0';
+
+	want(w, "smtpd_relay_restrictions", "%s",
+	    stops_relay(relay) ? relay : RELAY_RESTRICTIONS);
+	/* relaykit's SMTP AUTH users may relay */
+	if (ctx->cfg->auth.enabled && stops_relay(relay) &&
+	    strstr(relay, "permit_sasl_authenticated") == NULL)
+		insert_access(
+		    w, "smtpd_relay_restrictions", "permit_sasl_authenticated");
+	want(w, "smtpd_recipient_restrictions", "%s%s%s",
+	    policy->len ? policy->data : "", policy->len ? ", " : "",
+	    have ? rcpt : RELAY_RESTRICTIONS);
+}
+
 int
 pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
@@ -765,7 +915,7 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	if (m->hostname != NULL)
 		want(w, "myhostname", "%s", m->hostname);
 	want(w, "smtpd_banner", "%s", m->banner);
-	want_mynetworks(w, m);
+	want_mynetworks(ctx, w);
 	want(w, "message_size_limit", "%llu",
 	    (unsigned long long)m->maxMessageSize);
 	if (m->maxMessageSize == 0 || m->maxMessageSize > 51200000)
@@ -775,9 +925,7 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	    want_relay(ctx, w, err) != 0 || want_tls(ctx, w, err) != 0 ||
 	    want_rate_limits(ctx, w, err) != 0)
 		goto out;
-	want(w, "smtpd_relay_restrictions", RELAY_RESTRICTIONS);
-	want(w, "smtpd_recipient_restrictions", "%s%s" RELAY_RESTRICTIONS,
-	    policy.len ? policy.data : "", policy.len ? ", " : "");
+	want_restrictions(ctx, w, &policy);
 	want_listeners(ctx, w);
 	want_maillog(ctx, w);
 	if (want_inbound(ctx, w, err) != 0 || want_pacing(ctx, w, err) != 0)

@@ -29,7 +29,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: relaykit-postconf [-c relaykit.yaml] [-C postfix-dir] "
-	    "[--dry-run | --remove] [--check]\n"
+	    "[--dry-run | --remove] [--check] [--reload]\n"
 	    "       relaykit-postconf -n [-c relaykit.yaml]\n"
 	    "       relaykit-postconf --daemons [-c relaykit.yaml]\n"
 	    "\n"
@@ -44,6 +44,7 @@ usage(FILE *fp)
 	    "  --check     run 'postfix check' on the result\n"
 	    "  --daemons   print the relaykit daemons the configuration "
 	    "needs, one a line\n"
+	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
 	    "  -V          print the version\n",
 	    RK_CFG_DEFAULT_PATH);
@@ -132,10 +133,37 @@ print_daemons(const struct rk_cfg *c)
 	    c->adaptiveRate.enabled || proxy)
 		puts("policyd");
 	if (c->adaptiveRate.enabled || c->webhooks.enabled ||
-	    c->eventd.configurePostfix)
+	    c->eventd.configurePostfix || c->dashboard.watch.enabled)
 		puts("eventd");
 	if (c->webhooks.enabled)
 		puts("webhookd");
+}
+
+/* Postfix reads main.cf and master.cf again on reload: do it, or say so. */
+static int
+after_change(const char *confdir, bool reload)
+{
+	char *argv[] = { (char *)(uintptr_t) "postfix",
+		(char *)(uintptr_t) "-c", (char *)(uintptr_t)confdir,
+		(char *)(uintptr_t) "reload", NULL };
+	struct rk_err err;
+
+	if (!reload) {
+		printf("relaykit-postconf: run 'postfix -c %s reload' (or "
+		       "relaykit-postconf --reload) for Postfix to use it\n",
+		    confdir);
+		return 0;
+	}
+	if (pc_run(argv, NULL, &err) != 0) {
+		fprintf(stderr,
+		    "relaykit-postconf: postfix reload failed: %s (is "
+		    "Postfix running? 'postfix start' reads the new "
+		    "configuration)\n",
+		    err.msg);
+		return EX_UNAVAILABLE;
+	}
+	printf("relaykit-postconf: Postfix reloaded\n");
+	return 0;
 }
 
 static int
@@ -206,6 +234,7 @@ run_mode(struct pc_ctx *ctx, enum mode mode, struct rk_err *err)
 	else
 		printf("relaykit-postconf: %zu change%s applied to %s\n",
 		    changes.n, changes.n == 1 ? "" : "s", ctx->confdir);
+	ctx->changed = changes.n > 0;
 	rc = 0;
 out:
 	pc_list_free(&cur);
@@ -243,6 +272,7 @@ main(int argc, char **argv)
 		{ "remove", no_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "daemons", no_argument, NULL, 'D' },
+		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -250,6 +280,7 @@ main(int argc, char **argv)
 	char *confdir = NULL;
 	enum mode mode = MODE_APPLY;
 	bool check = false, check_cfg = false, daemons = false;
+	bool reload = false;
 	struct rk_cfg_diag diag;
 	struct rk_err err = { "" };
 	struct pc_ctx ctx = { 0 };
@@ -278,6 +309,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			daemons = true;
+			break;
+		case 'R':
+			reload = true;
 			break;
 		case 'n':
 			check_cfg = true;
@@ -330,6 +364,8 @@ main(int argc, char **argv)
 	} else if (check && mode != MODE_DRY_RUN) {
 		printf("relaykit-postconf: postfix check passed\n");
 	}
+	if (rc == 0 && ctx.changed)
+		rc = after_change(ctx.confdir, reload);
 	rk_cfg_unref((struct rk_cfg *)(uintptr_t)ctx.cfg);
 	free(ctx.files);
 	free(ctx.queuedir);

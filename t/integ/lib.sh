@@ -155,3 +155,28 @@ pf_apply() {
 	postfix -c "$PF/etc" reload >/dev/null 2>&1
 	sleep 0.5
 }
+
+# start_named PORT ZONEFILE...: a private authoritative BIND on
+# 127.0.0.1:PORT serving each ZONEFILE (named ORIGIN.zone, origin from
+# its name); no recursion, so any other name is REFUSED (a DNS error).
+# Waits for named's "running" line: a query sent before it is lost.
+start_named() {
+	local port=$1 dir=$T/named-$1 z n
+	shift
+	mkdir -p "$dir"
+	{
+		printf 'options { directory "%s"; pid-file "%s/pid";\n' "$dir" "$dir"
+		printf '  listen-on port %s { 127.0.0.1; }; listen-on-v6 { none; };\n' "$port"
+		printf '  recursion no; dnssec-validation no; notify no;\n'
+		printf '  session-keyfile "%s/session.key"; };\n' "$dir"
+		printf 'controls { };\n'
+		for z in "$@"; do
+			n=$(basename "$z" .zone)
+			printf 'zone "%s" { type primary; file "%s"; };\n' "$n" "$z"
+		done
+	} >"$dir/named.conf"
+	named -g -u root -c "$dir/named.conf" >"$dir/log" 2>&1 &
+	NAMED_PID=$!
+	track $NAMED_PID
+	wait_for "grep -q ' running' '$dir/log'" 20
+}

@@ -6,6 +6,10 @@
 -- leak from one to the next.
 conn = mt.connect(os.getenv("SOCK"), 40, 0.25)
 if conn == nil then error "connect failed" end
+-- a client in mail.trustedNetworks (miltertest's default is a stranger,
+-- whose mail milter.outboundOnly lets pass untouched)
+mt.conninfo(conn, "client.example", "127.0.0.1")
+mt.helo(conn, "client.example")
 
 local function say(name, v) print(name .. "=" .. tostring(v)) end
 

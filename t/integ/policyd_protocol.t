@@ -176,6 +176,23 @@ ok "Redis back: decisions recover by themselves" \
 	wait_for "[ \"\$($PD_CLIENT '$U' req sender=limited@example.com)\" = DUNNO ]" 10
 like "$(cat "$T/main.log")" 'status=up' "recovery logged"
 
+# A hung Redis (SIGSTOP: the kernel still completes the TCP handshake) is
+# down, not up: decisions keep coming in the fail mode instead of each
+# waiting the command timeout (300 ms here: 100 decisions would take 30 s).
+ups=$(grep -c 'status=up' "$T/main.log")
+kill -STOP "$REDIS_PID"
+$PD_CLIENT "$U" req sender=limited@example.com >/dev/null # learns it, once
+t0=$(date +%s%N)
+out=$(timeout 20 $PD_CLIENT "$U" reqs 100 sender=limited@example.com | sort | uniq -c)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+diag "100 decisions with Redis stopped: $ms ms"
+like "$out" '^ *100 DEFER_IF_PERMIT 4\.3\.0' "Redis hung: every decision answered in the fail mode"
+ok "and without waiting out the timeout each time ($ms ms < 5000)" test "$ms" -lt 5000
+is "$(grep -c 'status=up' "$T/main.log")" "$ups" "a hung Redis is never logged as up"
+kill -CONT "$REDIS_PID"
+ok "Redis answers again: decisions recover" \
+	wait_for "[ \"\$($PD_CLIENT '$U' req sender=limited@example.com)\" = DUNNO ]" 15
+
 # Two processes, one Redis: one combined limit.
 pd_config second <<-YAML
 $(sed -e "s|$SOCK|$T/second.sock|" -e "s|127.0.0.1:$tp|127.0.0.1:$(free_port)|" \

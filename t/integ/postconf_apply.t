@@ -60,8 +60,10 @@ like "$n" '^smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authentica
 	"relay restrictions in the safe order"
 like "$n" '^smtpd_recipient_restrictions = check_policy_service \{ inet:127\.0\.0\.1:10040, timeout=10s, default_action=DUNNO \}, permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination$' \
 	"policy service first, then the safe order"
-like "$n" '^smtpd_milters = unix:relaykit/milter\.sock$' "milter relative to the chroot"
-like "$n" '^milter_default_action = tempfail$' "milter failures tempfail"
+like "$n" '^smtpd_milters = \{ unix:relaykit/milter\.sock, default_action=tempfail, protocol=6 \}$' \
+	"milter relative to the chroot, its failures tempfail (said for it alone)"
+ok "the global milter_default_action is left to the host" \
+	eval "! printf '%s\n' \"\$n\" | grep -q '^milter_default_action'"
 like "$n" '^relayhost = \[smtp\.upstream\.test\]:587$' "relayhost"
 like "$n" '^smtp_tls_security_level = encrypt$' "TLS required to the relay"
 like "$n" '^message_size_limit = 10485760$' "message size"

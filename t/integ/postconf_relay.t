@@ -16,7 +16,8 @@ need postfix swaks
 PROBE="$PY $top_srcdir/t/integ/proxy_client.py"
 sp=$(free_port); start_sink "$sp"
 pp=$(free_port); xp=$(free_port); bp=$(free_port); mp=$(free_port)
-pf_start relay "$pp" "relayhost = [127.0.0.1]:$sp"
+# the host trusts only itself; relaykit adds its trustedNetworks
+pf_start relay "$pp" "relayhost = [127.0.0.1]:$sp" "mynetworks = 127.0.0.1/32"
 cat >"$T/rk.yaml" <<YAML
 mail:
   hostname: relay.example.test

@@ -74,6 +74,21 @@ test_report(void)
 	r.hard = -1;
 	j = rk_event_json(&ev);
 	ok(strstr(j, "\"hard\":null") != NULL, "unknown hardness is null");
+	ok(strstr(j, "\"auth\":null") != NULL, "no inbound checks: auth null");
+	free(j);
+	r.auth = &(const struct rk_event_auth){ .spf = "pass",
+		.spf_domain = "mx.example.net",
+		.dkim = "none",
+		.dmarc = "fail",
+		.dmarc_policy = "reject",
+		.from_domain = "example.net" };
+	j = rk_event_json(&ev);
+	ok(strstr(j,
+	       "\"auth\":{\"spf\":\"pass\",\"spf_domain\":\"mx.example.net\","
+	       "\"dkim\":\"none\",\"dkim_domain\":null,\"dmarc\":\"fail\","
+	       "\"dmarc_policy\":\"reject\",\"from_domain\":\"example."
+	       "net\"}") != NULL,
+	    "inbound checks: the auth object, every key present");
 	free(j);
 }
 
