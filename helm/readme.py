@@ -76,8 +76,9 @@ services:
 ```
 
 The sections `mail`, `dkim`, `senderValidation`, `auth`, `rateLimit`,
-`adaptiveRate`, `inbound`, `webhooks`, `dns`, `redis`, `metrics`, `milter`,
-`policyd`, `eventd` and `log` are `relaykit.yaml` itself: the chart passes
+`adaptiveRate`, `inbound`, `webhooks`, `dns`, `redis`, `metrics`,
+`dashboard`, `milter`, `policyd`, `eventd` and `log` are `relaykit.yaml`
+itself: the chart passes
 them on unchanged, so every key of `relaykit.yaml(5)` works here, and
 `values.schema.json` (made from that manual by `helm/schema.py`) refuses a
 misspelt key at `helm install`.  Only `existingSecret` keys and
@@ -170,9 +171,31 @@ dns:
     existingSecret: cloudflare-api-token  # key: apiToken
 ```
 
+The live dashboard and the Grafana one:
+
+```yaml
+dashboard:
+  watch:
+    enabled: true          # kubectl port-forward deploy/relay-relaykit 9705
+  grafana:
+    enabled: true          # a ConfigMap Grafana's sidecar picks up
+    labels: {grafana_dashboard: "1"}
+```
+
 Several relays: `controller: StatefulSet` (a queue volume per pod),
 `replicaCount: 3`, the DKIM keys from `dkim.existingSecret` (or a
 ReadWriteMany `persistence.dkim`), `podDisruptionBudget.enabled: true`.
+
+## How the chart is tested
+
+`t/integ/chart_render.t` lints and renders every `ci/*.yaml`, checks each
+object against the Kubernetes API's schemas offline, has relaykit check
+the `relaykit.yaml` it renders, and makes sure the schema refuses the usual
+mistakes.  `t/integ/chart_run.t` runs the chart for real with
+`podman kube play`: the keys init container, Postfix, the sidecars and the
+bundled Redis start, a message goes through and arrives signed (checked by
+python3-dkim), its `delivered` event reaches a webhook, and the DKIM key
+survives a restart of the pod.
 
 ## Values
 

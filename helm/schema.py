@@ -20,7 +20,7 @@ MAN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     HERE, "..", "man", "relaykit.yaml.5")
 SECTIONS = ["mail", "dkim", "senderValidation", "auth", "rateLimit",
             "adaptiveRate", "inbound", "webhooks", "dns", "redis", "metrics",
-            "milter", "policyd", "eventd", "log"]
+            "dashboard", "milter", "policyd", "eventd", "log"]
 
 
 def entries(text):
@@ -156,6 +156,8 @@ def chart_keys(props):
     dns["rfc2136"]["properties"]["existingSecret"] = secret_ref(
         "key tsigSecret")
     p["redis"]["properties"]["existingSecret"] = secret_ref("key password")
+    p["dashboard"]["properties"]["auth"]["properties"]["existingSecret"] = \
+        secret_ref("key password")
     p["redis"]["properties"]["bundled"] = {
         "type": "object", "additionalProperties": False,
         "properties": {

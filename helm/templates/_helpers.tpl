@@ -39,7 +39,7 @@ Which relaykit daemons run, by the same rules as relaykit-postconf
 {{- if or (dig "enabled" false (.Values.rateLimit | default dict)) (dig "enabled" false (.Values.auth | default dict)) (dig "enabled" false (.Values.adaptiveRate | default dict)) (include "relaykit.proxy" .) }}true{{ end -}}
 {{- end -}}
 {{- define "relaykit.eventd" -}}
-{{- if or (dig "enabled" false (.Values.adaptiveRate | default dict)) (dig "enabled" false (.Values.webhooks | default dict)) (dig "configurePostfix" false (.Values.eventd | default dict)) }}true{{ end -}}
+{{- if or (dig "enabled" false (.Values.adaptiveRate | default dict)) (dig "enabled" false (.Values.webhooks | default dict)) (dig "configurePostfix" false (.Values.eventd | default dict)) (dig "watch" "enabled" false (.Values.dashboard | default dict)) }}true{{ end -}}
 {{- end -}}
 {{- define "relaykit.webhookd" -}}
 {{- if dig "enabled" false (.Values.webhooks | default dict) }}true{{ end -}}
@@ -62,37 +62,42 @@ Which relaykit daemons run, by the same rules as relaykit-postconf
 {{- end -}}
 
 {{/*
-The secrets mounted into the pod: a list of {name, secret, key, path,
-section path, File key}.  Each sets the File twin of a relaykit key.
+The secrets mounted into the pod: a list of {name, secret, key, dir, in}.
+Each sets the File twin of a relaykit key and is mounted only into the
+containers of "in" (the programs that read it; "postfix" for
+relaykit-postconf and relaykit-bounce, "dns" for relaykit-dnsctl).
 */}}
 {{- define "relaykit.secretMounts" -}}
 {{- $m := list -}}
 {{- $full := include "relaykit.fullname" . -}}
 {{- with dig "relay" "auth" "existingSecret" "" (.Values.mail | default dict) }}
-{{- $m = append $m (dict "name" "relay" "secret" . "key" "password" "dir" "/etc/relaykit/secrets/relay") }}
+{{- $m = append $m (dict "name" "relay" "secret" . "key" "password" "in" (list "postfix") "dir" "/etc/relaykit/secrets/relay") }}
 {{- end }}
 {{- with dig "existingSecret" "" (.Values.auth | default dict) }}
-{{- $m = append $m (dict "name" "auth" "secret" . "key" "users" "dir" "/etc/relaykit/secrets/auth") }}
+{{- $m = append $m (dict "name" "auth" "secret" . "key" "users" "in" (list "policyd") "dir" "/etc/relaykit/secrets/auth") }}
 {{- end }}
 {{- with dig "bounce" "existingSecret" "" (.Values.inbound | default dict) }}
-{{- $m = append $m (dict "name" "verp" "secret" . "key" "hmacSecret" "dir" "/etc/relaykit/secrets/verp") }}
+{{- $m = append $m (dict "name" "verp" "secret" . "key" "hmacSecret" "in" (list "postfix" "milter") "dir" "/etc/relaykit/secrets/verp") }}
 {{- end }}
 {{- if include "relaykit.verpGenerated" . }}
-{{- $m = append $m (dict "name" "verp" "secret" (printf "%s-verp" $full) "key" "hmacSecret" "dir" "/etc/relaykit/secrets/verp") }}
+{{- $m = append $m (dict "name" "verp" "secret" (printf "%s-verp" $full) "key" "hmacSecret" "in" (list "postfix" "milter") "dir" "/etc/relaykit/secrets/verp") }}
 {{- end }}
 {{- range $i, $e := dig "endpoints" list (.Values.webhooks | default dict) }}
 {{- with $e.existingSecret }}
-{{- $m = append $m (dict "name" (printf "webhook-%d" $i) "secret" . "key" "secret" "dir" (printf "/etc/relaykit/secrets/webhook-%d" $i)) }}
+{{- $m = append $m (dict "name" (printf "webhook-%d" $i) "secret" . "key" "secret" "in" (list "webhookd") "dir" (printf "/etc/relaykit/secrets/webhook-%d" $i)) }}
 {{- end }}
 {{- end }}
 {{- with dig "cloudflare" "existingSecret" "" (.Values.dns | default dict) }}
-{{- $m = append $m (dict "name" "cloudflare" "secret" . "key" "apiToken" "dir" "/etc/relaykit/secrets/cloudflare") }}
+{{- $m = append $m (dict "name" "cloudflare" "secret" . "key" "apiToken" "in" (list "dns") "dir" "/etc/relaykit/secrets/cloudflare") }}
 {{- end }}
 {{- with dig "rfc2136" "existingSecret" "" (.Values.dns | default dict) }}
-{{- $m = append $m (dict "name" "tsig" "secret" . "key" "tsigSecret" "dir" "/etc/relaykit/secrets/tsig") }}
+{{- $m = append $m (dict "name" "tsig" "secret" . "key" "tsigSecret" "in" (list "dns") "dir" "/etc/relaykit/secrets/tsig") }}
+{{- end }}
+{{- with dig "auth" "existingSecret" "" (.Values.dashboard | default dict) }}
+{{- $m = append $m (dict "name" "dashboard" "secret" . "key" "password" "in" (list "eventd") "dir" "/etc/relaykit/secrets/dashboard") }}
 {{- end }}
 {{- with dig "existingSecret" "" (.Values.redis | default dict) }}
-{{- $m = append $m (dict "name" "redis" "secret" . "key" "password" "dir" "/etc/relaykit/secrets/redis") }}
+{{- $m = append $m (dict "name" "redis" "secret" . "key" "password" "in" (list "postfix" "milter" "policyd" "eventd" "webhookd") "dir" "/etc/relaykit/secrets/redis") }}
 {{- end }}
 {{- toYaml (dict "mounts" $m) -}}
 {{- end -}}
@@ -105,7 +110,7 @@ mounted secrets and the bundled Redis's host.
 {{- define "relaykit.config" -}}
 {{- $v := deepCopy .Values -}}
 {{- $cfg := dict -}}
-{{- range list "mail" "dkim" "senderValidation" "auth" "rateLimit" "adaptiveRate" "inbound" "webhooks" "dns" "redis" "metrics" "milter" "policyd" "eventd" "log" }}
+{{- range list "mail" "dkim" "senderValidation" "auth" "rateLimit" "adaptiveRate" "inbound" "webhooks" "dns" "redis" "metrics" "dashboard" "milter" "policyd" "eventd" "log" }}
 {{- if hasKey $v . }}{{ $_ := set $cfg . (get $v . | default dict) }}{{ end }}
 {{- end }}
 {{- $full := include "relaykit.fullname" . -}}
@@ -127,11 +132,20 @@ mounted secrets and the bundled Redis's host.
 {{- with .cloudflare }}{{ if .existingSecret }}{{ $_ := set . "apiTokenFile" "/etc/relaykit/secrets/cloudflare/apiToken" }}{{ end }}{{ $_ := unset . "existingSecret" }}{{ end }}
 {{- with .rfc2136 }}{{ if .existingSecret }}{{ $_ := set . "tsigSecretFile" "/etc/relaykit/secrets/tsig/tsigSecret" }}{{ end }}{{ $_ := unset . "existingSecret" }}{{ end }}
 {{- end }}
+{{- with $cfg.dashboard }}{{ with .auth }}
+{{- if .existingSecret }}{{ $_ := set . "passwordFile" "/etc/relaykit/secrets/dashboard/password" }}{{ end }}
+{{- $_ := unset . "existingSecret" }}{{ end }}{{ end }}
 {{- with $cfg.redis }}
 {{- if .existingSecret }}{{ $_ := set . "passwordFile" "/etc/relaykit/secrets/redis/password" }}{{ end }}
 {{- if and (include "relaykit.redisBundled" $) (not .host) (not .socket) }}{{ $_ := set . "host" (printf "%s-redis" $full) }}{{ end }}
 {{- $_ := unset . "existingSecret" }}{{ $_ := unset . "bundled" }}{{ end }}
 {{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* The port of postfix.smtpListen: 25 for "smtp", else its PORT. */}}
+{{- define "relaykit.smtpPort" -}}
+{{- $listen := .Values.postfix.smtpListen | toString -}}
+{{- if eq $listen "smtp" }}25{{ else }}{{ regexFind "[0-9]+$" $listen }}{{ end -}}
 {{- end -}}
 
 {{/* A metrics port's probe: GET /healthz, over loopback. */}}
