@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# relaykit-entrypoint: the relaykit image's entrypoint (docker/README.md).
+# relaykit-entrypoint: the relaykit image's entrypoint (README.md, "Container image").
 #
 #   (no argument) | standalone   Postfix and the relaykit daemons the
 #                                configuration needs, in one container
@@ -13,7 +13,7 @@
 #   COMMAND [ARG...]             run COMMAND
 #
 # The configuration: /etc/relaykit/relaykit.yaml when mounted, with the
-# RK_* environment variables laid over it (or alone); see docker/README.md.
+# RK_* environment variables laid over it (or alone); see README.md, "Container image".
 set -euo pipefail
 
 BASE=${RK_CONFIG:-/etc/relaykit/relaykit.yaml}
@@ -153,7 +153,7 @@ make_config() {
 	chgrp relaykit "$GENDIR" 2>/dev/null || true
 	if [ -f "$BASE" ]; then cp "$BASE" "$tmp"; else : >"$tmp"; fi
 	if [ ! -f "$BASE" ] && [ -z "${RK_DOMAINS:-}" ]; then
-		die "no configuration: mount $BASE or set RK_DOMAINS (see docker/README.md)"
+		die "no configuration: mount $BASE or set RK_DOMAINS (see the README, \"Container image\")"
 	fi
 	while read -r mode path value; do
 		awk -v mode="$mode" -v path="$path" -v value="$value" -f "$SETAWK" \
@@ -236,7 +236,8 @@ postfix_setup() {
 		cat /run/relaykit-postconf.log >&2
 		die "relaykit-postconf refused the configuration"
 	}
-	grep -v 'nothing to change' /run/relaykit-postconf.log >&2 || true
+	# Postfix starts after this: no reload to ask for
+	grep -v -e 'nothing to change' -e "run 'postfix" /run/relaykit-postconf.log >&2 || true
 	postconf -e "maillog_file = $log"
 	if [ -d "$POSTFIX_D" ]; then
 		for f in "$POSTFIX_D"/*.conf "$POSTFIX_D"/*_conf; do
@@ -300,8 +301,12 @@ wait_socket() { # wait_socket PATH: up to 10 s
 	return 1
 }
 
+# keygen: the keys the configuration names that are missing, made
+# quietly; then every key's record, so that the log of any start (not
+# only the first) shows what to publish in DNS.
 keygen() {
-	as_relaykit relaykit-keygen --all -c "$CONFIG"
+	as_relaykit relaykit-keygen --all -c "$CONFIG" >/dev/null
+	as_relaykit relaykit-keygen --all --print -c "$CONFIG"
 }
 
 standalone() {
