@@ -49,7 +49,10 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
 # secret volumes configMap ones (a secret volume crashes kube play 4.3,
 # ../shared/containers.md); what only a cluster acts on (Services,
 # NetworkPolicies, a PodDisruptionBudget, a ServiceMonitor, RBAC) is left
-# out.  Prints the kinds it left out.
+# out; with hostNetwork, the containers' ports (informational there) are
+# dropped, as kube play would map them and fail; Deployments' pods restart
+# OnFailure (see below).  Prints the kinds it left
+# out.
 kube_yaml() {
 	$PY - "$1" "$2" <<'PY'
 import base64, sys, yaml
@@ -69,6 +72,15 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
         left.append(kind)
         continue
     spec = (d.get("spec") or {}).get("template", {}).get("spec") or d.get("spec") or {}
+    if kind == "Deployment":
+        # kube play 4.3 restarts init containers by the pod's policy
+        # (Always) and then fails to remove them: OnFailure runs them once
+        d["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    if spec.get("hostNetwork"):
+        # kube play 4.3 turns containerPorts into port mappings, which
+        # host networking refuses; in the host's network they say nothing
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            c.pop("ports", None)
     for v in spec.get("volumes") or []:
         if "secret" in v:
             s = v.pop("secret")
