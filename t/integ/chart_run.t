@@ -18,7 +18,7 @@
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/container_lib.sh"
 . "$top_srcdir/t/integ/chart_lib.sh"
-ct_need swaks
+ct_need swaks catatonit
 [ -x "$PY" ] && $PY -c 'import dkim, yaml' 2>/dev/null ||
 	ct_bail "python3-dkim and python3-yaml are needed (t/deps/milter.txt, dnsctl.txt)"
 chart_need
