@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
@@ -139,16 +140,8 @@ options(struct ev_main *m, int argc, char **argv)
 static struct rk_cfg *
 load(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_DASHBOARD, &diag);
-
-	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			rk_log_warnx("%s", diag.msgs[i]);
-		rk_cfg_diag_free(&diag);
-	}
-	return cfg;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_DASHBOARD);
 }
 
 /* /readyz: the log is followed and events are stored (Redis answers). */
@@ -178,10 +171,13 @@ static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct ev_main *m = arg;
-	struct rk_cfg *cfg = load(m->path);
+	struct rk_cfg *cfg;
 
 	(void)sig;
 	(void)what;
+	rk_daemon_notify_reloading();
+	cfg = load(m->path);
+	rk_daemon_notify("READY=1");
 	if (cfg == NULL) {
 		rk_log_warnx(
 		    "reload failed: keeping the running configuration");
@@ -253,7 +249,7 @@ run(struct ev_main *m)
 	if (m->base == NULL)
 		rk_log_fatalx("event_base_new failed");
 	if ((m->reader = ev_reader_new(&ro, &err)) == NULL) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}
@@ -263,8 +259,13 @@ run(struct ev_main *m)
 	}
 	if (m->cfg->dashboard.watch.enabled &&
 	    (m->dash = ev_dash_new(m->base, m->cfg, reg, &err)) == NULL) {
-		rk_log_warnx("dashboard: %s", err.msg);
+		rk_log_errorx("dashboard: %s", err.msg);
 		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (rk_daemon_drop(&m->cfg->daemon, &err) != 0) {
+		rk_log_errorx("%s", err.msg);
+		status = EX_CONFIG;
 		goto out;
 	}
 	ev[0] = evsignal_new(m->base, SIGTERM, on_term, m);
@@ -276,9 +277,11 @@ run(struct ev_main *m)
 	event_add(ev[3], &tick);
 	if (pthread_create(&th, NULL, reader_thread, m->reader) != 0)
 		rk_log_fatal("pthread_create");
+	rk_daemon_notify("READY=1");
 	rk_log_info("started: following %s as \"%s\"%s", m->cfg->eventd.logFile,
 	    m->name, m->dry_run ? " (dry run: nothing is written)" : "");
 	event_base_dispatch(m->base);
+	rk_daemon_notify("STOPPING=1");
 	ev_reader_stop(m->reader);
 	pthread_join(th, NULL);
 	for (int i = 0; i < 4; i++)

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
 #include "rk_log.h"
 #include "rk_metrics.h"
@@ -139,16 +140,8 @@ options(struct wh_main *m, int argc, char **argv)
 static struct rk_cfg *
 load(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_WEBHOOKS, &diag);
-
-	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			rk_log_warnx("%s", diag.msgs[i]);
-		rk_cfg_diag_free(&diag);
-	}
-	return cfg;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_WEBHOOKS);
 }
 
 static void
@@ -223,7 +216,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 	consumer_name(m, cfg, name, sizeof(name));
 	if ((st = wh_store_new(cfg, name, &err)) == NULL ||
 	    (l = wh_loop_new(cfg, st, reg, &err)) == NULL) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_CONFIG;
 		goto out;
 	}
@@ -231,7 +224,7 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 		http = rk_http_new(NULL, cfg->metrics.address,
 		    (unsigned)cfg->metrics.webhookdPort, &err);
 		if (http == NULL) {
-			rk_log_warnx("%s", err.msg);
+			rk_log_errorx("%s", err.msg);
 			status = EX_UNAVAILABLE;
 			goto out;
 		}
@@ -240,14 +233,24 @@ serve(const struct wh_main *m, const struct rk_cfg *cfg)
 		if (rk_http_start(http, &err) != 0)
 			rk_log_fatalx("%s", err.msg);
 	}
+	if (rk_daemon_drop(&cfg->daemon, &err) != 0) {
+		rk_log_errorx("%s", err.msg);
+		status = EX_CONFIG;
+		goto out;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* nothing to reload in place: a changed config applies at restart,
+	   and a stray SIGHUP (systemctl reload) must not kill the process */
+	signal(SIGHUP, SIG_IGN);
 	running = l;
 	rk_log_info("started: %zu endpoints, consumer \"%s\"",
 	    cfg->webhooks.nendpoints, name);
+	rk_daemon_notify("READY=1");
 	wh_loop_run(l);
+	rk_daemon_notify("STOPPING=1");
 	rk_log_info("signal: exiting");
 out:
 	running = NULL;

@@ -21,6 +21,7 @@
 
 #include "rk_addr.h"
 #include "rk_cfg_impl.h"
+#include "rk_log.h"
 #include "rk_mem.h"
 #include "rk_str.h"
 
@@ -1302,4 +1303,19 @@ rk_cfg_check_main(const char *path, FILE *out, FILE *err)
 	fprintf(out, "configuration OK\n");
 	rk_cfg_unref(cfg);
 	return 0;
+}
+
+struct rk_cfg *
+rk_cfg_load_logged(const char *path, unsigned flags)
+{
+	struct rk_cfg_diag diag;
+	struct rk_cfg *cfg = rk_cfg_load_file(path, flags, &diag);
+
+	if (cfg != NULL)
+		return cfg;
+	for (size_t i = 0; i < diag.n; i++)
+		rk_log_errorx("%s", diag.msgs[i]);
+	rk_log_errorx("%s: %zu error%s", path, diag.n, diag.n == 1 ? "" : "s");
+	rk_cfg_diag_free(&diag);
+	return NULL;
 }

@@ -570,6 +570,14 @@ struct rk_cfg_log {
 	int destination; /* enum rk_log_dest */
 };
 
+/* The daemons' process: who they run as, who may use their sockets. */
+struct rk_cfg_daemon {
+	char *user;        /* started as root: drop to this user; NULL = stay */
+	char *socketGroup; /* group of the unix sockets; NULL = leave it */
+	char *socketMode;  /* octal text, e.g. "0660" */
+	unsigned mode;     /* socketMode, parsed */
+};
+
 /* ---------------------------------------------------------------- all */
 
 struct rk_cfg {
@@ -589,6 +597,7 @@ struct rk_cfg {
 	struct rk_cfg_policyd policyd;
 	struct rk_cfg_eventd eventd;
 	struct rk_cfg_log log;
+	struct rk_cfg_daemon daemon;
 
 	char *path;       /* the file it came from (owned) */
 	_Atomic int refs; /* use rk_cfg_ref/unref */
@@ -625,6 +634,13 @@ enum {
  */
 struct rk_cfg *rk_cfg_load_file(
     const char *path, unsigned flags, struct rk_cfg_diag *diag);
+
+/*
+ * rk_cfg_load_file for a daemon: each problem logged as an error with
+ * its FILE:LINE:COL, then a count; NULL when the file was refused.
+ */
+struct rk_cfg *rk_cfg_load_logged(const char *path, unsigned flags);
+
 /*
  * Loads len bytes of YAML; name is used in messages and, with basedir,
  * for relative paths (basedir NULL = current directory).  buf need not be

@@ -1426,24 +1426,26 @@ static const char *const milter_orders[] = { "after", "before", NULL };
 
 static const struct cfg_field milter_fields[] = {
 	FLD(struct rk_cfg_milter, listen, CT_ENDPOINT,
-	    .def = "unix:/run/relaykit/milter.sock"),
+	    .def = "unix:/var/spool/postfix/relaykit/milter.sock"),
 	FLD(struct rk_cfg_milter, timeout, CT_DURATION, .def = "2h", SEC,
 	    .min = 1000, .max = DAY),
 	FLD(struct rk_cfg_milter, metadata, CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_milter, order, CT_ENUM, .def = "after",
 	    .names = milter_orders),
-	FLD(struct rk_cfg_milter, outboundOnly, CT_BOOL, .def = "true"),
-	END
+	FLD(struct rk_cfg_milter, outboundOnly, CT_BOOL, .def = "true"), END
 };
 PLAIN_ST(milter_st, milter_fields);
 
 static const struct cfg_field policyd_fields[] = {
 	LST(struct rk_cfg_policyd, listen, CT_ENDPOINT,
-	    .def = "unix:/run/relaykit/policy.sock", .flags = F_CSV),
+	    .def = "unix:/var/spool/postfix/relaykit/policy.sock",
+	    .flags = F_CSV),
 	LST(struct rk_cfg_policyd, saslListen, CT_ENDPOINT,
-	    .def = "unix:/run/relaykit/auth.sock", .flags = F_CSV),
+	    .def = "unix:/var/spool/postfix/relaykit/auth.sock",
+	    .flags = F_CSV),
 	LST(struct rk_cfg_policyd, socketmapListen, CT_ENDPOINT,
-	    .def = "unix:/run/relaykit/socketmap.sock", .flags = F_CSV),
+	    .def = "unix:/var/spool/postfix/relaykit/socketmap.sock",
+	    .flags = F_CSV),
 	FLD(struct rk_cfg_policyd, maxConnections, CT_INT, .def = "10000",
 	    .min = 1, .max = 1000000),
 	FLD(struct rk_cfg_policyd, requestTimeout, CT_DURATION, .def = "10s",
@@ -1485,6 +1487,47 @@ static const struct cfg_field log_fields[] = { FLD(struct rk_cfg_log, level,
 	END };
 PLAIN_ST(log_st, log_fields);
 
+/* socketMode: octal, read and write for the owner at least, never for
+   others (any local user could then spend quotas or talk to the milter). */
+static int
+check_daemon(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	struct rk_cfg_daemon *d = obj;
+	const char *m = d->socketMode;
+	char *end = NULL, p[512];
+	unsigned long v = strtoul(m, &end, 8);
+
+	sub_path(p, sizeof(p), path, "socketMode");
+	if (m[0] != '0' || *end != '\0' || v > 0777 || (v & 0600) != 0600) {
+		cfg_error(ctx, at(node, "socketMode"), p,
+		    "\"%s\" is not an octal mode like 0660 that lets the owner "
+		    "read and write",
+		    m);
+		return -1;
+	}
+	if (v & 0007) {
+		cfg_error(ctx, at(node, "socketMode"), p,
+		    "%s lets every local user connect; use 0660 and "
+		    "socketGroup",
+		    m);
+		return -1;
+	}
+	d->mode = (unsigned)v;
+	return 0;
+}
+
+static const struct cfg_field daemon_fields[] = {
+	FLD(struct rk_cfg_daemon, user, CT_STR, .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_daemon, socketGroup, CT_STR, .def = "postfix",
+	    .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_daemon, socketMode, CT_STR, .def = "0660",
+	    .flags = F_NONEMPTY),
+	END
+};
+static const struct cfg_struct daemon_st = { sizeof(struct rk_cfg_daemon),
+	daemon_fields, NULL, CFG_NO_KEY, check_daemon };
+
 /* ------------------------------------------------------------ root */
 
 static const struct cfg_field root_fields[] = { STRUCTF(struct rk_cfg, mail,
@@ -1503,7 +1546,8 @@ static const struct cfg_field root_fields[] = { STRUCTF(struct rk_cfg, mail,
 	STRUCTF(struct rk_cfg, milter, milter_st),
 	STRUCTF(struct rk_cfg, policyd, policyd_st),
 	STRUCTF(struct rk_cfg, eventd, eventd_st),
-	STRUCTF(struct rk_cfg, log, log_st), END };
+	STRUCTF(struct rk_cfg, log, log_st),
+	STRUCTF(struct rk_cfg, daemon, daemon_st), END };
 const struct cfg_struct rk_cfg_schema_root = { sizeof(struct rk_cfg),
 	root_fields, NULL, CFG_NO_KEY, NULL };
 /*

@@ -95,6 +95,32 @@ set_flags(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * The socket's folder, when it does not exist yet (the first start on a
+ * host without the package's tmpfiles entry): mode 0750 with the
+ * sockets' group, so the group reaches the sockets and nobody else
+ * lists them.  One level only; an existing folder is left as it is.
+ */
+int
+rk_listen_folder(
+    const char *path, const struct rk_listen_perm *perm, struct rk_err *err)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) != 0)
+		return errno == EEXIST
+		    ? 0
+		    : rk_err_set(err, "mkdir %s: %s", dir, strerror(errno));
+	if (perm->gid != (gid_t)-1 && chown(dir, (uid_t)-1, perm->gid) != 0)
+		return rk_err_set(err, "chown %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 static int
 bind_unix(
     const char *path, const struct rk_listen_perm *perm, struct rk_err *err)
@@ -108,6 +134,8 @@ bind_unix(
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return rk_err_set(err, "unix:%s: path too long", path);
 	strcpy(sun.sun_path, path);
+	if (rk_listen_folder(path, perm, err) != 0)
+		return -1;
 	/* A socket left by a previous run; never remove anything else. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);

@@ -47,6 +47,14 @@ struct rk_listen_set {
 int rk_listen_open(struct rk_listen_set *set, const struct rk_endpoint *ep,
     const struct rk_listen_perm *perm, struct rk_err *err);
 
+/*
+ * Makes the folder of a unix socket at path when it does not exist yet
+ * (mode 0750, perm's group); for sockets others bind, such as
+ * libmilter's.  0, or -1 with err.
+ */
+int rk_listen_folder(
+    const char *path, const struct rk_listen_perm *perm, struct rk_err *err);
+
 /* Closes every socket and removes the unix ones we created; set is empty
    again.  Accepts an empty set. */
 void rk_listen_set_close(struct rk_listen_set *set);

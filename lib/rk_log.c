@@ -156,6 +156,8 @@ RK_LOG_FN(rk_log_debug, RK_LOG_DEBUG, 0)
 RK_LOG_FN(rk_log_info, RK_LOG_INFO, 0)
 RK_LOG_FN(rk_log_warn, RK_LOG_WARN, 1)
 RK_LOG_FN(rk_log_warnx, RK_LOG_WARN, 0)
+RK_LOG_FN(rk_log_error, RK_LOG_ERROR, 1)
+RK_LOG_FN(rk_log_errorx, RK_LOG_ERROR, 0)
 
 void
 rk_log_fatal(const char *fmt, ...)

@@ -51,6 +51,10 @@ void rk_log_debug(const char *fmt, ...) RK_PRINTF(1, 2);
 void rk_log_info(const char *fmt, ...) RK_PRINTF(1, 2);
 void rk_log_warn(const char *fmt, ...) RK_PRINTF(1, 2);
 void rk_log_warnx(const char *fmt, ...) RK_PRINTF(1, 2);
+/* Something failed that the program cannot do its job without (a start
+   or a reload that does not happen); the caller decides what follows. */
+void rk_log_error(const char *fmt, ...) RK_PRINTF(1, 2);
+void rk_log_errorx(const char *fmt, ...) RK_PRINTF(1, 2);
 void rk_log_fatal(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
 void rk_log_fatalx(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;
 void rk_panic(const char *fmt, ...) RK_PRINTF(1, 2) RK_NORETURN;

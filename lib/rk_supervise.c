@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rk_daemon.h"
 #include "rk_log.h"
 #include "rk_supervise.h"
 
@@ -122,11 +123,17 @@ on_signal(struct sup *s, int sig)
 	if (sig == SIGTERM || sig == SIGINT) {
 		s->stopping = true;
 		s->restart_ms = 0;
+		rk_daemon_notify("STOPPING=1");
 	}
-	if (sig == SIGHUP && s->sv->reload != NULL)
-		s->sv->reload(s->sv->arg);
+	if (sig == SIGHUP) {
+		rk_daemon_notify_reloading();
+		if (s->sv->reload != NULL)
+			s->sv->reload(s->sv->arg);
+	}
 	if (s->child > 0)
 		kill(s->child, sig);
+	if (sig == SIGHUP)
+		rk_daemon_notify("READY=1");
 }
 
 int
@@ -142,6 +149,9 @@ rk_supervise(const struct rk_supervisor *sv)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, &s.oldmask);
 	spawn(&s);
+	/* the sockets are bound: clients wait in their backlog until the
+	   child accepts, so the service is ready as of now */
+	rk_daemon_notify("READY=1");
 	while (s.child > 0 || !s.stopping) {
 		struct timespec ts = { 1, 0 };
 		uint64_t now = now_ms();

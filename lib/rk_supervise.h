@@ -9,7 +9,9 @@
  * minute, so "refused" must never happen.
  *
  * The parent does nothing a peer can influence: it reads no input, so
- * it cannot be crashed by one.  SIGHUP is passed on (reload); SIGTERM and
+ * it cannot be crashed by one.  It tells systemd READY=1 once the first
+ * child runs, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1 at the
+ * end (rk_daemon_notify).  SIGHUP is passed on (reload); SIGTERM and
  * SIGINT are passed on and end the parent when the child has exited.  A
  * child that keeps dying within a second of its start is restarted with a
  * growing pause (50 ms to 1 s); one that exits with EX_CONFIG,

@@ -13,6 +13,7 @@ UNIT_TESTS += t/unit/mlt_dkim_test
 t_unit_mlt_dkim_test_SOURCES = t/unit/mlt_dkim_test.c t/tap.h \
 	milter/mlt_dkim.c milter/mlt_dkim.h
 
+INTEG_TESTS += t/integ/daemon_privs.t
 INTEG_TESTS += t/integ/milter_sign.t t/integ/milter_policy.t \
 	t/integ/milter_valgrind.t t/integ/milter_miltertest.t \
 	t/integ/milter_sender.t t/integ/milter_verp.t t/integ/milter_wire.t \

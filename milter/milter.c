@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include "rk_cfg.h"
+#include "rk_daemon.h"
 #include "rk_http.h"
+#include "rk_listen.h"
 #include "rk_log.h"
 #include "rk_mem.h"
 #include "rk_process.h"
@@ -135,17 +137,8 @@ mlt_server_swap(struct mlt_server *srv, struct mlt_state *st)
 static struct rk_cfg *
 load_cfg(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(path,
-	    RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND, &diag);
-
-	if (cfg != NULL)
-		return cfg;
-	for (size_t i = 0; i < diag.n; i++)
-		rk_log_warnx("%s", diag.msgs[i]);
-	rk_log_warnx("%s: %zu error%s", path, diag.n, diag.n == 1 ? "" : "s");
-	rk_cfg_diag_free(&diag);
-	return NULL;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_INBOUND);
 }
 
 static struct mlt_state *
@@ -282,22 +275,34 @@ milter_setup(const struct rk_cfg *cfg, struct mlt_server *srv)
 {
 	char conn[512];
 	const struct rk_endpoint *ep = &cfg->milter.listen;
+	struct rk_listen_perm perm;
+	struct rk_err err;
 
 	if (ep->kind == RK_EP_UNIX)
 		snprintf(conn, sizeof(conn), "unix:%s", ep->path);
 	else
 		snprintf(conn, sizeof(conn), "inet%s:%u@%s",
 		    strchr(ep->host, ':') ? "6" : "", ep->port, ep->host);
+	if (rk_daemon_perm(&cfg->daemon, &perm, &err) != 0 ||
+	    (ep->kind == RK_EP_UNIX &&
+	        rk_listen_folder(ep->path, &perm, &err) != 0)) {
+		rk_log_errorx("cannot listen on %s: %s", conn, err.msg);
+		return -1;
+	}
 	if (mlt_conn_register(srv) != 0 || smfi_setconn(conn) != MI_SUCCESS ||
 	    smfi_settimeout((int)(cfg->milter.timeout / 1000)) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS) {
-		rk_log_warnx("cannot listen on %s", conn);
+		rk_log_errorx("cannot listen on %s", conn);
 		return -1;
 	}
-	/* Postfix's smtpd runs as another user: as for relaykit-policyd,
-	   the socket's folder decides who may connect, not the umask. */
-	if (ep->kind == RK_EP_UNIX && chmod(ep->path, 0666) != 0)
-		rk_log_warn("chmod %s", ep->path);
+	/* libmilter's socket gets the umask's mode: make it daemon.*'s,
+	   so only the socket group (Postfix) can connect. */
+	if (ep->kind == RK_EP_UNIX &&
+	    ((perm.gid != (gid_t)-1 && chown(ep->path, (uid_t)-1, perm.gid)) ||
+	        chmod(ep->path, perm.mode) != 0)) {
+		rk_log_warn("cannot listen on %s: chown/chmod", conn);
+		return -1;
+	}
 	rk_log_info("action=start listen=%s", conn);
 	srv->listening = true;
 	return 0;
@@ -397,9 +402,12 @@ run(struct mlt_server *srv)
 				;
 		if (got_hup) {
 			got_hup = 0;
+			rk_daemon_notify_reloading();
 			reload(srv);
+			rk_daemon_notify("READY=1");
 		}
 		if (got_term) {
+			rk_daemon_notify("STOPPING=1");
 			rk_log_info("action=stop");
 			stop_async();
 			break;
@@ -428,7 +436,7 @@ usage(FILE *fp)
 	    "  -c file  configuration (default %s)\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -n       check configuration and keys, then exit\n"
-	    "  -V       print the version and exit\n"
+	    "  -V, --version  print the version and exit\n"
 	    "  -h, --help  this help\n",
 	    RK_CFG_DEFAULT_PATH);
 }
@@ -470,6 +478,7 @@ main(int argc, char **argv)
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -521,11 +530,18 @@ main(int argc, char **argv)
 		if ((srv.redis = rk_redis_pool_new(&ro, 16, &err)) == NULL)
 			rk_log_fatalx("redis: %s", err.msg);
 	}
-	http = http_start(&srv);
-	if (milter_setup(srv.cur->cfg, &srv) != 0)
-		rc = EX_UNAVAILABLE;
-	else
+	http = NULL;
+	rc = milter_setup(srv.cur->cfg, &srv) != 0 ? EX_UNAVAILABLE : 0;
+	if (rc == 0)
+		http = http_start(&srv);
+	if (rc == 0 && rk_daemon_drop(&srv.cur->cfg->daemon, &err) != 0) {
+		rk_log_errorx("%s", err.msg);
+		rc = EX_CONFIG;
+	}
+	if (rc == 0) {
+		rk_daemon_notify("READY=1");
 		rc = run(&srv);
+	}
 	rk_http_free(http);
 	mlt_state_unref(srv.cur);
 	rk_redis_pool_free(srv.redis);

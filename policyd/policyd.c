@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #include "rk_cfg.h"
 #include "rk_http.h"
+#include "rk_daemon.h"
 #include "rk_listen.h"
 #include "rk_log.h"
 #include "rk_mem.h"
@@ -66,7 +68,7 @@ usage(FILE *fp)
 	    "  -n       check the configuration, print \"configuration OK\"\n"
 	    "  -f       log to standard error instead of the configured "
 	    "destination\n"
-	    "  -V       print the version\n"
+	    "  -V, --version  print the version\n"
 	    "  --hash   print a crypt(3) hash (yescrypt) of the password on "
 	    "standard input,\n"
 	    "           for auth.users or auth.usersFile\n"
@@ -78,16 +80,8 @@ usage(FILE *fp)
 static struct rk_cfg *
 load(const char *path)
 {
-	struct rk_cfg_diag diag;
-	struct rk_cfg *cfg = rk_cfg_load_file(
-	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_AUTH, &diag);
-
-	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			rk_log_warnx("%s", diag.msgs[i]);
-		rk_cfg_diag_free(&diag);
-	}
-	return cfg;
+	return rk_cfg_load_logged(
+	    path, RK_CFG_SECRETS | RK_CFG_SEC_REDIS | RK_CFG_SEC_AUTH);
 }
 
 static void
@@ -244,13 +238,13 @@ run(void *arg)
 	pd_metrics_init(&ctx->metrics);
 	ctx->redis = pd_redis_new(ctx->base, &cfg->redis, &ctx->metrics);
 	if ((m->server = pd_server_new(ctx, &err)) == NULL) {
-		rk_log_warnx("cannot listen: %s", err.msg);
+		rk_log_errorx("cannot listen: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
 	if (ctx->sockets.gate.n > 0 &&
 	    (m->gate = pd_gate_new(ctx, &err)) == NULL) {
-		rk_log_warnx("cannot start the PROXY gate: %s", err.msg);
+		rk_log_errorx("cannot start the PROXY gate: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -258,7 +252,7 @@ run(void *arg)
 		ctx->crypt = pd_crypt_pool_new(ctx->base);
 		rk_ratelimit_init(&ctx->lockout_log, 60000);
 		if ((m->sasl = pd_sasl_server_new(ctx, &err)) == NULL) {
-			rk_log_warnx("cannot listen for SASL: %s", err.msg);
+			rk_log_errorx("cannot listen for SASL: %s", err.msg);
 			status = EX_UNAVAILABLE;
 			goto out;
 		}
@@ -266,7 +260,7 @@ run(void *arg)
 	if (ctx->sockets.sockmap.n > 0 &&
 	    ((m->pace = pd_pace_new(ctx, &err)) == NULL ||
 	        (m->sockmap = pd_sm_server_new(ctx, m->pace, &err)) == NULL)) {
-		rk_log_warnx("cannot serve the pacing table: %s", err.msg);
+		rk_log_errorx("cannot serve the pacing table: %s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -274,7 +268,7 @@ run(void *arg)
 	if (cfg->metrics.enabled &&
 	    (m->http = rk_http_new(ctx->base, cfg->metrics.address,
 	         (unsigned)cfg->metrics.policydPort, &err)) == NULL) {
-		rk_log_warnx("%s", err.msg);
+		rk_log_errorx("%s", err.msg);
 		status = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -336,8 +330,12 @@ static int
 open_kind(struct pd_main *m, struct pd_fds *f, const struct rk_endpoint *eps,
     size_t n, struct rk_err *err)
 {
+	struct rk_listen_perm perm;
+
+	if (rk_daemon_perm(&m->cfg->daemon, &perm, err) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int fd = rk_listen_open(&m->lset, &eps[i], NULL, err);
+		int fd = rk_listen_open(&m->lset, &eps[i], &perm, err);
 
 		if (fd < 0)
 			return -1;
@@ -407,8 +405,11 @@ serve(struct pd_main *m)
 	int status;
 
 	if (open_sockets(m, &err) != 0) {
-		rk_log_warnx("cannot listen: %s", err.msg);
+		rk_log_errorx("cannot listen: %s", err.msg);
 		status = EX_UNAVAILABLE;
+	} else if (rk_daemon_drop(&m->cfg->daemon, &err) != 0) {
+		rk_log_errorx("%s", err.msg);
+		status = EX_CONFIG;
 	} else {
 		status = rk_supervise(&sv);
 	}
@@ -446,7 +447,13 @@ main(int argc, char **argv)
 			}
 			return pd_pace_status(path, stdout, stderr);
 		}
-	while ((ch = getopt(argc, argv, "c:fhnV")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			m.path = optarg;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rk_cidr.h"
 #include "rk_mem.h"
 #include "rk_pace.h"
 #include "pc.h"
@@ -97,13 +98,75 @@ tokens_free(char **v, size_t n)
  * when missing, and a line saying what was added (a narrower list would
  * silently cut off the host's own clients).
  */
-static void
-want_mynetworks(struct pc_ctx *ctx, struct pc_list *w)
+/*
+ * A host network relaykit would relay for without signing: with
+ * milter.outboundOnly the milter signs mail from mail.trustedNetworks
+ * (and logged-in clients) only, so a wider host mynetworks kept as it is
+ * would relay mail for the signing domains unsigned.  A token that is
+ * not an address or network ("hash:...", "$..."): cannot be judged, so
+ * it counts as uncovered.
+ */
+static bool
+covered(const struct rk_cfg_mail *m, const char *tok)
+{
+	char buf[80], *p = buf;
+	struct rk_cidr h;
+	struct rk_err err;
+	size_t l = strlen(tok);
+
+	if (l + 1 > sizeof(buf))
+		return false;
+	memcpy(buf, tok, l + 1);
+	if (buf[0] == '[') { /* [::1]/128 */
+		char *close = strchr(buf, ']');
+
+		if (close == NULL)
+			return false;
+		memmove(close, close + 1, strlen(close + 1) + 1);
+		p = buf + 1;
+	}
+	if (rk_cidr_parse(p, &h, &err) != 0)
+		return false;
+	for (size_t i = 0; i < m->ntrustedNetworks; i++) {
+		const struct rk_cidr *t = &m->trustedNetworks[i];
+
+		if (t->ip.family == h.ip.family && t->prefix <= h.prefix &&
+		    rk_cidr_contains(t, &h.ip))
+			return true;
+	}
+	return false;
+}
+
+static int
+host_networks_signed(
+    struct pc_ctx *ctx, char **host, size_t n, struct rk_err *err)
+{
+	if (!ctx->cfg->milter.outboundOnly)
+		return 0; /* the milter signs whatever it sees */
+	for (size_t i = 0; i < n; i++)
+		if (!covered(&ctx->cfg->mail, host[i]))
+			return rk_err_set(err,
+			    "the host's mynetworks has %s, which "
+			    "mail.trustedNetworks does not cover: Postfix "
+			    "would relay for it and the milter (outboundOnly) "
+			    "would not sign; add it to mail.trustedNetworks "
+			    "(mynetworks is kept as the host has it)",
+			    host[i]);
+	return 0;
+}
+
+static int
+want_mynetworks(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 {
 	const struct rk_cfg_mail *m = &ctx->cfg->mail;
 	size_t n;
 	char **host = list_tokens(host_value(ctx, PC_MAIN, "mynetworks"), &n);
 	struct rk_buf b, added;
+
+	if (host_networks_signed(ctx, host, n, err) != 0) {
+		tokens_free(host, n);
+		return -1;
+	}
 
 	rk_buf_init(&b);
 	rk_buf_init(&added);
@@ -137,6 +200,7 @@ want_mynetworks(struct pc_ctx *ctx, struct pc_list *w)
 	rk_buf_free(&b);
 	rk_buf_free(&added);
 	tokens_free(host, n);
+	return 0;
 }
 
 /*
@@ -915,7 +979,8 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	if (m->hostname != NULL)
 		want(w, "myhostname", "%s", m->hostname);
 	want(w, "smtpd_banner", "%s", m->banner);
-	want_mynetworks(ctx, w);
+	if (want_mynetworks(ctx, w, err) != 0)
+		goto out;
 	want(w, "message_size_limit", "%llu",
 	    (unsigned long long)m->maxMessageSize);
 	if (m->maxMessageSize == 0 || m->maxMessageSize > 51200000)

@@ -46,7 +46,7 @@ usage(FILE *fp)
 	    "needs, one a line\n"
 	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
-	    "  -V          print the version\n",
+	    "  -V, --version  print the version\n",
 	    RK_CFG_DEFAULT_PATH);
 }
 
@@ -274,6 +274,7 @@ main(int argc, char **argv)
 		{ "daemons", no_argument, NULL, 'D' },
 		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfgpath = RK_CFG_DEFAULT_PATH;

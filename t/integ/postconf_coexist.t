@@ -28,10 +28,11 @@ CF
 cp /usr/share/postfix/master.cf.dist "$D/master.cf"
 snapshot() { postconf -c "$D" -n; postconf -c "$D" -M; }
 snapshot >"$T/before"
+NETS="127.0.0.0/8, 10.20.0.0/16, 192.0.2.0/24"
 conf() { # conf ORDER
 	cat >"$T/rk.yaml" <<YAML
 mail:
-  trustedNetworks: [127.0.0.1/32, 192.0.2.0/24]
+  trustedNetworks: [$NETS]
   tls: {level: may}
 dkim: {enabled: true, keyDir: $T/keys}
 rateLimit: {enabled: true}
@@ -44,8 +45,16 @@ policyd:
   saslListen: unix:$T/queue/relaykit/auth.sock
 YAML
 }
-conf after
+# the host relays for 10.20.0.0/16; a relaykit that would not sign that
+# mail (milter.outboundOnly) is refused, and nothing is changed
+NETS="127.0.0.1/32" conf after
+out=$("$PC" -c "$T/rk.yaml" -C "$D" 2>&1)
+is "$?" 78 "host networks the milter would not sign for: refused"
+like "$out" "mynetworks has 127\\.0\\.0\\.0/8, which mail\\.trustedNetworks does not cover" \
+	"it names the network and what to do"
+ok "main.cf untouched" cmp -s "$T/before" <(snapshot)
 
+conf after
 out=$("$PC" -c "$T/rk.yaml" -C "$D" --check 2>&1)
 is "$?" 0 "apply, and postfix check passes"
 n=$(postconf -c "$D" -n)
@@ -56,9 +65,9 @@ like "$n" '^non_smtpd_milters = \$smtpd_milters, \{ unix:relaykit/milter\.sock' 
 like "$n" '^milter_default_action = accept$' "the host's milter_default_action untouched"
 like "$n" "^smtpd_tls_cert_file = $D/host\\.pem\$" "the host's certificate kept"
 ok "no self-signed certificate made" test ! -e "$D/relaykit/tls-cert.pem"
-like "$n" '^mynetworks = 127\.0\.0\.0/8, 10\.20\.0\.0/16, 127\.0\.0\.1/32, 192\.0\.2\.0/24$' \
+like "$n" '^mynetworks = 127\.0\.0\.0/8, 10\.20\.0\.0/16, 192\.0\.2\.0/24$' \
 	"mynetworks: the host's kept, relaykit's added"
-like "$out" 'mynetworks: the host.s networks kept, added 127\.0\.0\.1/32, 192\.0\.2\.0/24' \
+like "$out" 'mynetworks: the host.s networks kept, added 192\.0\.2\.0/24' \
 	"and it says what it added"
 like "$n" '^smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination$' \
 	"the host's relay restrictions kept, relaykit's SMTP AUTH users let through"

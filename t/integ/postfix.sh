@@ -23,7 +23,7 @@ pf_configure() {
 		mydestination =
 		inet_interfaces = 127.0.0.1
 		inet_protocols = ipv4
-		mynetworks = 127.0.0.0/8
+		mynetworks = 127.0.0.1/32
 		smtp_dns_support_level = disabled
 		smtpd_peername_lookup = no
 		smtp_host_lookup = native

@@ -87,7 +87,7 @@ test_defaults(void)
 	is_str(c->redis.keyPrefix, "rk:", "key prefix");
 	is_int((intmax_t)c->redis.commandTimeout, 500, "500 ms commands");
 	is_int(c->milter.listen.kind, RK_EP_UNIX, "milter on a unix socket");
-	is_str(c->milter.listen.path, "/run/relaykit/milter.sock",
+	is_str(c->milter.listen.path, "/var/spool/postfix/relaykit/milter.sock",
 	    "milter socket path");
 	is_int((intmax_t)c->policyd.nlisten, 1, "one policy socket");
 	is_int(c->log.destination, 1, "syslog by default");
