@@ -139,8 +139,13 @@ overlay() {
 		echo "set metrics.address $(yq_str "$RK_METRICS_ADDRESS")"
 	[ -n "${RK_LOG_LEVEL:-}" ] && echo "set log.level $(yq_str "$RK_LOG_LEVEL")"
 	# the image's own: logs on standard error, Postfix's log where eventd
-	# reads it (when it runs)
+	# reads it (when it runs), the sockets in their own folder rather than
+	# in the queue volume (Postfix runs without chroot here)
 	echo "default log.destination stderr"
+	echo "default milter.listen $(yq_str "unix:$SOCKDIR/milter.sock")"
+	echo "default policyd.listen $(yq_str "unix:$SOCKDIR/policy.sock")"
+	echo "default policyd.saslListen $(yq_str "unix:$SOCKDIR/auth.sock")"
+	echo "default policyd.socketmapListen $(yq_str "unix:$SOCKDIR/socketmap.sock")"
 	echo "set eventd.logFile $MAILLOG"
 	echo "set eventd.configurePostfix false"
 }
@@ -278,10 +283,12 @@ stop_all() {
 	for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
 }
 
+# the sockets' folder: the daemons write, Postfix (group postfix) reaches
 prepare_dirs() {
 	mkdir -p "$SOCKDIR" "$KEYDIR/dkim" /var/log/postfix
-	chown relaykit:relaykit "$SOCKDIR" "$KEYDIR" "$KEYDIR/dkim"
-	chmod 0755 "$SOCKDIR"
+	chown relaykit:relaykit "$KEYDIR" "$KEYDIR/dkim"
+	chown relaykit:postfix "$SOCKDIR"
+	chmod 0750 "$SOCKDIR"
 	chmod 0700 "$KEYDIR/dkim"
 }
 

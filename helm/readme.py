@@ -77,8 +77,8 @@ services:
 
 The sections `mail`, `dkim`, `senderValidation`, `auth`, `rateLimit`,
 `adaptiveRate`, `inbound`, `webhooks`, `dns`, `redis`, `metrics`,
-`dashboard`, `milter`, `policyd`, `eventd` and `log` are `relaykit.yaml`
-itself: the chart passes
+`dashboard`, `milter`, `policyd`, `eventd`, `log` and `daemon` are
+`relaykit.yaml` itself: the chart passes
 them on unchanged, so every key of `relaykit.yaml(5)` works here, and
 `values.schema.json` (made from that manual by `helm/schema.py`) refuses a
 misspelt key at `helm install`.  Only `existingSecret` keys and

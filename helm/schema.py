@@ -20,7 +20,7 @@ MAN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     HERE, "..", "man", "relaykit.yaml.5")
 SECTIONS = ["mail", "dkim", "senderValidation", "auth", "rateLimit",
             "adaptiveRate", "inbound", "webhooks", "dns", "redis", "metrics",
-            "dashboard", "milter", "policyd", "eventd", "log"]
+            "dashboard", "milter", "policyd", "eventd", "log", "daemon"]
 
 
 def entries(text):
@@ -227,7 +227,9 @@ def main():
         "sidecars": {"type": "object", "additionalProperties": False,
                      "properties": {"resources": obj,
                                     "runAsUser": {"type": "integer",
-                                                  "minimum": 1}}},
+                                                  "minimum": 1},
+                                    "postfixGid": {"type": "integer",
+                                                   "minimum": 1}}},
         "services": {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
             "required": ["port"], "properties": {

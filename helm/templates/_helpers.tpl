@@ -110,7 +110,7 @@ mounted secrets and the bundled Redis's host.
 {{- define "relaykit.config" -}}
 {{- $v := deepCopy .Values -}}
 {{- $cfg := dict -}}
-{{- range list "mail" "dkim" "senderValidation" "auth" "rateLimit" "adaptiveRate" "inbound" "webhooks" "dns" "redis" "metrics" "dashboard" "milter" "policyd" "eventd" "log" }}
+{{- range list "mail" "dkim" "senderValidation" "auth" "rateLimit" "adaptiveRate" "inbound" "webhooks" "dns" "redis" "metrics" "dashboard" "milter" "policyd" "eventd" "log" "daemon" }}
 {{- if hasKey $v . }}{{ $_ := set $cfg . (get $v . | default dict) }}{{ end }}
 {{- end }}
 {{- $full := include "relaykit.fullname" . -}}

@@ -35,6 +35,21 @@ for f in relay/password redis/password dashboard/password cloudflare/apiToken ts
 echo 0123456789abcdef0123456789abcdef >"$T/secrets/verp/hmacSecret"
 echo whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw >"$T/secrets/webhook-0/secret"
 
+# same_daemons NAME: the chart runs the sidecars relaykit-postconf
+# --daemons names for the relaykit.yaml it rendered (the image's
+# standalone mode starts those)
+same_daemons() {
+	local want got
+	want=$("$PC" --daemons -c "$T/$1.relaykit.yaml" 2>&1 | sort | tr '\n' ' ')
+	got=$($PY -c 'import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] in ("Deployment", "StatefulSet") and d["metadata"]["name"].endswith("-relaykit"):
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            if c["name"] in ("milter", "policyd", "eventd", "webhookd"):
+                print(c["name"])' "$T/$1.yaml" | sort | tr '\n' ' ')
+	is "$got" "$want" "$1: the pod's sidecars are the daemons relaykit-postconf --daemons names ($want)"
+}
+
 # --- every ci values file
 for f in "$CHART"/ci/*.yaml; do
 	n=$(basename "$f" .yaml)
@@ -50,16 +65,20 @@ for f in "$CHART"/ci/*.yaml; do
 	sed -i "s|/etc/relaykit/secrets/|$T/secrets/|" "$T/$n.relaykit.yaml"
 	out=$("$PC" -n -c "$T/$n.relaykit.yaml" 2>&1)
 	is "$out" "configuration OK" "$n: relaykit accepts the relaykit.yaml the chart rendered"
-	# the chart runs the sidecars relaykit-postconf --daemons names
-	want=$("$PC" --daemons -c "$T/$n.relaykit.yaml" 2>&1 | sort | tr '\n' ' ')
-	got=$($PY -c 'import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] in ("Deployment", "StatefulSet") and d["metadata"]["name"].endswith("-relaykit"):
-        for c in d["spec"]["template"]["spec"]["containers"]:
-            if c["name"] in ("milter", "policyd", "eventd", "webhookd"):
-                print(c["name"])' "$T/$n.yaml" | sort | tr '\n' ' ')
-	is "$got" "$want" "$n: the pod's sidecars are the daemons relaykit-postconf --daemons names"
+	same_daemons "$n"
 done
+
+# --- the daemons of single features, beyond the ci files
+feature() { # feature NAME YAML
+	printf '%s\n' "mail: {hostname: mail.example.com, domains: [example.com]}" "$2" >"$T/f-$1.values"
+	"$HELM" template rk "$CHART" -f "$T/f-$1.values" >"$T/f-$1.yaml" 2>&1
+	relaykit_yaml "$T/f-$1.yaml" "$T/f-$1.relaykit.yaml"
+	same_daemons "f-$1"
+}
+feature dashboard "dashboard: {watch: {enabled: true}}"
+feature no-dkim "dkim: {enabled: false}"
+feature auth "auth: {enabled: true, existingSecret: users}"
+feature pacing "adaptiveRate: {enabled: true}"
 
 # --- what each file is about, in the rendered objects
 full=$(cat "$T/full-values.yaml")
@@ -70,6 +89,9 @@ for c in postfix milter policyd eventd webhookd; do
 	like "$full" "- name: $c\$" "full: a $c container"
 done
 like "$full" 'readOnlyRootFilesystem: true' "full: read-only sidecars"
+like "$full" 'supplementalGroups: \[990\]' "full: the sidecars join the image's postfix group, their sockets' group"
+like "$(cat "$T/full-values.relaykit.yaml")" 'listen: unix:/run/relaykit/milter.sock' \
+	"full: the milter's socket in the pod's shared volume"
 mounts=$($PY -c 'import sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d["kind"] == "StatefulSet":
