@@ -109,6 +109,12 @@ like "$proxy" 'targetPort: 2525' "PROXY: the LoadBalancer targets the gate's por
 like "$proxy" 'cidr: 10.0.0.5/32' "PROXY: the NetworkPolicy admits the trusted proxies to it"
 like "$(cat "$T/external-dns-values.yaml")" 'v=spf1 a:mail.example.com -all' "external-dns: a DNSEndpoint with the SPF record"
 like "$(cat "$T/minimal-values.yaml")" '- name: keys' "minimal: the keys init container"
+dns=$(cat "$T/dns-rfc2136-values.yaml")
+for c in dns dns-wait dns-watch; do
+	like "$dns" "- name: $c\$" "RFC 2136: the $c container (relaykit-dnsctl)"
+done
+like "$dns" 'kind: RoleBinding' "RFC 2136: the service account may read the Service's address"
+like "$dns" 'tsigSecretFile: /etc/relaykit/secrets/tsig/tsigSecret' "RFC 2136: the TSIG secret from its Secret"
 like "$full" 'name: dashboard, containerPort: 9705' "full: eventd serves the live dashboard"
 like "$full" 'grafana_dashboard: "1"' "full: the Grafana dashboard's ConfigMap, labelled for Grafana's sidecar"
 ok "the chart's Grafana dashboard is contrib/grafana/relaykit.json" \

@@ -156,6 +156,8 @@ pm exec "$POD-milter" relaykit-keygen --print -c /etc/relaykit/conf/relaykit.yam
 ok "its public key, as the milter sidecar sees it" grep -q '^v=DKIM1; k=rsa; p=' "$T/txt"
 printf 'kube._domainkey.example.test %s\n' "$(cat "$T/txt")" >"$T/dnskeys"
 is "$(pm exec "$POD-milter" id -u 2>&1)" 10001 "the milter runs as the relaykit user"
+is "$(pm exec "$POD-postfix" stat -c '%a %U %G' /run/relaykit/milter.sock /run/relaykit/policy.sock 2>&1 | sort -u)" \
+	"660 relaykit postfix" "the sockets are 0660, group postfix, in the shared volume"
 ok "with a read-only root filesystem" sh -c "! pm exec '$POD-policyd' touch /etc/x 2>/dev/null" 
 bnd=$(pm exec "$POD-postfix" sh -c 'for p in /proc/[0-9]*; do grep -q "^master" $p/comm 2>/dev/null &&
 	awk "/^Uid:/{u=\$2} /^CapBnd:/{b=\$2} END{print u, b}" $p/status; done' 2>&1 | head -1)

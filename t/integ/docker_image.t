@@ -97,6 +97,8 @@ ok "DKIM key made on first start" grep -q '^v=DKIM1; k=rsa; p=' "$T/txt"
 printf 'itest._domainkey.example.test %s\n' "$(cat "$T/txt")" >"$T/dnskeys"
 keyls=$(pm exec "$C1" ls -ln /var/lib/relaykit/dkim/example.test/itest.pem 2>&1)
 like "$keyls" '^-rw------- 1 10001 10001 ' "the key is 0600 and the relaykit user's"
+is "$(pm exec "$C1" stat -c '%a %U %G' /run/relaykit/milter.sock 2>&1)" "660 relaykit postfix" \
+	"the milter's socket is 0660, group postfix (Postfix reaches it, nobody else)"
 
 # who runs what, with which capabilities
 procs=$(pm exec "$C1" sh -c 'for p in /proc/[0-9]*; do
