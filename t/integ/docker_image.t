@@ -81,6 +81,11 @@ t0=$SECONDS
 run_relay "$C1"
 ok "the relay listens on 127.0.0.1:$SMTP" wait_for "port_open $SMTP" 60
 diag "started in $((SECONDS - t0)) s"
+# host networking: what the container binds, the host binds
+for p in $SMTP $M1; do
+	ok "port $p is bound on loopback only" \
+		sh -c "ss -Htln 'sport = :$p' | grep -q . && ! ss -Htln 'sport = :$p' | awk '{print \$4}' | grep -qv '^127\\.0\\.0\\.1:'"
+done
 [ $_tap_fail = 0 ] || ct_logs "$C1"
 
 conf=$(pm exec "$C1" cat /run/relaykit-config/relaykit.yaml 2>&1)
