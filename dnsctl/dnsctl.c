@@ -101,6 +101,7 @@ usage(FILE *fp)
 	    "('-': stdout)\n"
 	    "      --timeout DUR   wait this long (e.g. 90s, 10m)\n"
 	    "  -n                  check the configuration and exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "  -V, --version       print the version and exit\n",
 	    DC_PROG, DC_PROG, DC_PROG, DC_PROG, DC_PROG, RK_CFG_DEFAULT_PATH);
 }
@@ -152,7 +153,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	while (
-	    (c = getopt_long(argc, argv, "c:fho:nV", long_opts, NULL)) != -1) {
+	    (c = getopt_long(argc, argv, "c:fho:nVv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -181,6 +182,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
+		case 'v':
+			rk_cfg_check_dump = true;
+			break;
 		case 'V':
 			printf("%s %s\n", DC_PROG, PACKAGE_VERSION);
 			return 1;

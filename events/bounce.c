@@ -41,6 +41,7 @@ usage(FILE *fp)
 	    "Redis,\n"
 	    "               no config needed (-c adds clientIdHeader)\n"
 	    "  -n           check the configuration and exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "Exit: 0 done (also for refused reports); 75 try again later "
 	    "(Redis\n"
 	    "or another fault: Postfix keeps the message); 64 usage.\n",
@@ -141,7 +142,7 @@ main(int argc, char **argv)
 	int ch;
 
 	while ((ch = getopt_long(
-	            argc, argv, "c:s:r:a:H:fnVh", longopts, NULL)) != -1) {
+	            argc, argv, "c:s:r:a:H:fnVvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
@@ -167,6 +168,9 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			parse = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf("relaykit-bounce %s\n", PACKAGE_VERSION);

@@ -61,6 +61,8 @@ usage(FILE *fp)
 	    "  -c FILE       configuration (default " RK_CFG_DEFAULT_PATH ")\n"
 	    "  -n            check the configuration, print \"configuration "
 	    "OK\"\n"
+	    "  -v            with -n: print every key's value too (secrets "
+	    "masked)\n"
 	    "  -f            log to standard error\n"
 	    "  --dry-run     follow and parse, write nothing (no Redis)\n"
 	    "  --from-start  with no saved position, read the log from its "
@@ -93,7 +95,8 @@ options(struct ev_main *m, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:fhnVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			m->path = optarg;
@@ -103,6 +106,9 @@ options(struct ev_main *m, int argc, char **argv)
 			break;
 		case 'n':
 			m->check = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf(PROG " %s\n", PACKAGE_VERSION);

@@ -36,6 +36,7 @@ usage(FILE *fp)
 	    "             else the first of mail.domains)\n"
 	    "  -t TIME    pretend the time is TIME (seconds since the epoch)\n"
 	    "  -n         check the configuration and exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "Exit: 0 ok; 1 the address is refused (status=...); 75 Redis is "
 	    "down; 78 config.\n",
 	    RK_CFG_DEFAULT_PATH);
@@ -206,7 +207,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	rk_log_open("relaykit-verp", RK_LOG_STDERR, RK_LOG_WARN);
-	while ((ch = getopt_long(argc, argv, "+c:d:t:nVh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "+c:d:t:nVhv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -220,6 +221,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf("relaykit-verp %s\n", PACKAGE_VERSION);

@@ -63,6 +63,8 @@ usage(FILE *fp)
 	    ")\n"
 	    "  -n               check the configuration, print "
 	    "\"configuration OK\"\n"
+	    "  -v               with -n: print every key's value too "
+	    "(secrets masked)\n"
 	    "  -f               log to standard error\n"
 	    "  --consumer NAME  this dispatcher's name in the consumer "
 	    "groups\n"
@@ -93,7 +95,8 @@ options(struct wh_main *m, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:fhnVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			m->path = optarg;
@@ -103,6 +106,9 @@ options(struct wh_main *m, int argc, char **argv)
 			break;
 		case 'n':
 			m->check = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf(PROG " %s\n", PACKAGE_VERSION);

@@ -100,6 +100,7 @@ usage(FILE *fp)
 	    "missing ones\n"
 	    "  -c, --config FILE      relaykit.yaml (default %s)\n"
 	    "  -n                     check the configuration and exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "  -V, --version          print the version and exit\n",
 	    PROG, PROG, PROG, PROG, KG_DEFAULT_KEYDIR, RK_CFG_DEFAULT_PATH);
 }
@@ -163,7 +164,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "a:b:c:d:f:hk:K:nps:V", long_opts,
+	while ((c = getopt_long(argc, argv, "a:b:c:d:f:hk:K:nps:Vv", long_opts,
 	            NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -206,6 +207,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
+		case 'v':
+			rk_cfg_check_dump = true;
+			break;
 		case 'V':
 			printf("%s %s\n", PROG, PACKAGE_VERSION);
 			return 1;

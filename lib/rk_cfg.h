@@ -687,4 +687,12 @@ const char *rk_cfg_dkim_alg_name(int alg);
 #define RK_CFG_DEFAULT_PATH RK_CONFDIR "/relaykit.yaml"
 int rk_cfg_check_main(const char *path, FILE *out, FILE *err);
 
+/* -n -v: rk_cfg_check_main also prints the effective configuration,
+   every key with its value or default, secrets masked.  Set from main
+   before calling it. */
+extern bool rk_cfg_check_dump;
+
+/* Every key of cfg as "path = value", secrets as "(set, not shown)". */
+void rk_cfg_dump(const struct rk_cfg *cfg, FILE *out);
+
 #endif

@@ -51,6 +51,7 @@ enum {
 	F_PATH = 1 << 3,     /* relative paths resolve against basedir */
 	F_NONEMPTY = 1 << 4, /* "" is not a value */
 	F_EMPTY_OK = 1 << 5, /* CT_HOST: "" means every address */
+	F_BARE = 1 << 6,     /* a duration the seeds give as a bare number */
 };
 
 struct cfg_ctx;

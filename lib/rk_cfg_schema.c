@@ -66,7 +66,11 @@
 #define PORT .min = 1, .max = 65535
 #define MS   .unit = 1
 #define SEC  .unit = 1000
-#define DAY  86400000LL
+/* Keys the seeds' charts give as bare numbers (minDelay: 1000, interval:
+   60): taken in that unit; every other duration needs its unit. */
+#define SEED_MS  .unit = 1, .flags = F_BARE
+#define SEED_SEC .unit = 1000, .flags = F_BARE
+#define DAY      86400000LL
 
 static const char *const dkim_alg_names[] = { "rsa-sha256", "ed25519-sha256",
 	"both", NULL };
@@ -380,9 +384,14 @@ static int
 check_auth(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
     const char *path)
 {
-	const struct rk_cfg_auth *a = obj;
+	struct rk_cfg_auth *a = obj;
 	char p[512];
 
+	/* Behind another SASL server (Dovecot) logins are rarely the sender
+	   address: constraining them is for relaykit's own users, unless
+	   asked for. */
+	if (cfg_node(node, "constrainSender") == NULL)
+		a->constrainSender = a->enabled;
 	if (a->enabled && a->nusers == 0 && a->usersFile == NULL) {
 		sub_path(p, sizeof(p), path, "users");
 		cfg_error(ctx, at(node, "enabled"), p,
@@ -934,7 +943,7 @@ static const struct cfg_field auth_fields[] = { FLD(struct rk_cfg_auth, enabled,
 	LST(struct rk_cfg_auth, methods, CT_ENUM, .def = "PLAIN,LOGIN",
 	    .names = auth_method_names, .flags = F_CSV),
 	FLD(struct rk_cfg_auth, requireTls, CT_BOOL, .def = "true"),
-	FLD(struct rk_cfg_auth, constrainSender, CT_BOOL, .def = "true"),
+	FLD(struct rk_cfg_auth, constrainSender, CT_BOOL, .def = "false"),
 	MAPF(struct rk_cfg_auth, users, .sub = &user_st, .keytype = CT_STR),
 	FLD(struct rk_cfg_auth, usersFile, CT_STR,
 	    .flags = F_PATH | F_NONEMPTY),
@@ -980,7 +989,7 @@ static const struct cfg_field rl_domain_fields[] = {
 	    .min = 0, .max = 1000000),
 	FLD(struct rk_cfg_rl_domain, rate, CT_RATE),
 	FLDN(struct rk_cfg_rl_domain, "delayMs", delay, CT_DURATION, .def = "0",
-	    MS, .min = 0, .max = DAY),
+	    SEED_MS, .min = 0, .max = DAY),
 	END
 };
 static const struct cfg_struct rl_domain_st = { sizeof(struct rk_cfg_rl_domain),
@@ -1007,12 +1016,12 @@ static const struct cfg_struct rate_limit_st = { sizeof(
 
 static const struct cfg_field adaptive_fields[] = {
 	FLD(struct rk_cfg_adaptive, enabled, CT_BOOL, .def = "true"),
-	FLD(struct rk_cfg_adaptive, minDelay, CT_DURATION, .def = "1000", MS,
-	    .min = 0, .max = DAY),
-	FLD(struct rk_cfg_adaptive, maxDelay, CT_DURATION, .def = "60000", MS,
-	    .min = 0, .max = DAY),
+	FLD(struct rk_cfg_adaptive, minDelay, CT_DURATION, .def = "1000",
+	    SEED_MS, .min = 0, .max = DAY),
+	FLD(struct rk_cfg_adaptive, maxDelay, CT_DURATION, .def = "60000",
+	    SEED_MS, .min = 0, .max = DAY),
 	FLD(struct rk_cfg_adaptive, initialDelay, CT_DURATION, .def = "5000",
-	    MS, .min = 0, .max = DAY),
+	    SEED_MS, .min = 0, .max = DAY),
 	FLD(struct rk_cfg_adaptive, backoffMultiplier, CT_DOUBLE, .def = "1.5",
 	    .dmin = 1.0, .dmax = 100.0),
 	FLD(struct rk_cfg_adaptive, severeBackoffMultiplier, CT_DOUBLE,
@@ -1182,8 +1191,8 @@ static const struct cfg_struct endpoint_st = { sizeof(struct rk_cfg_endpoint),
 
 static const struct cfg_field webhooks_fields[] = {
 	FLD(struct rk_cfg_webhooks, enabled, CT_BOOL, .def = "false"),
-	FLD(struct rk_cfg_webhooks, timeout, CT_DURATION, .def = "5000", MS,
-	    .min = 100, .max = 300000),
+	FLD(struct rk_cfg_webhooks, timeout, CT_DURATION, .def = "5000",
+	    SEED_MS, .min = 100, .max = 300000),
 	FLD(struct rk_cfg_webhooks, retry, CT_BOOL, .def = "true"),
 	FLD(struct rk_cfg_webhooks, maxRetries, CT_INT, .def = "8", .min = 0,
 	    .max = 100),
@@ -1249,13 +1258,13 @@ static const struct cfg_field ip_fields[] = { DNSF(ip, fromService, CT_BOOL,
 	END };
 static const struct cfg_field watcher_fields[] = { DNSF(watcher, enabled,
 	                                               CT_BOOL, .def = "true"),
-	DNSF(watcher, interval, CT_DURATION, .def = "60", SEC, .min = 1000,
+	DNSF(watcher, interval, CT_DURATION, .def = "60", SEED_SEC, .min = 1000,
 	    .max = DAY),
 	END };
 static const struct cfg_field wait_fields[] = { DNSF(waitForRecords, enabled,
 	                                            CT_BOOL, .def = "true"),
-	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEC, .min = 0,
-	    .max = DAY),
+	DNSF(waitForRecords, timeout, CT_DURATION, .def = "600", SEED_SEC,
+	    .min = 0, .max = DAY),
 	END };
 #define PLAIN_ST(name, fields)                                                 \
 	static const struct cfg_struct name = { 0, fields, NULL, CFG_NO_KEY,   \

@@ -436,6 +436,7 @@ usage(FILE *fp)
 	    "  -c file  configuration (default %s)\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -n       check configuration and keys, then exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "  -V, --version  print the version and exit\n"
 	    "  -h, --help  this help\n",
 	    RK_CFG_DEFAULT_PATH);
@@ -482,7 +483,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((ch = getopt_long(argc, argv, "c:fnVh", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:fnVhv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -492,6 +494,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf("relaykit-milter %s\n", PACKAGE_VERSION);

@@ -233,6 +233,18 @@ txn_update(struct pd_txn *txn, const struct pd_request *req)
 	txn->nseen = 0;
 }
 
+/* The tail of a rate-limited line: how many like it were not logged. */
+static const char *
+suppressed(unsigned long n)
+{
+	static char buf[64];
+
+	if (n == 0)
+		return "";
+	snprintf(buf, sizeof(buf), " (%lu more not logged)", n);
+	return buf;
+}
+
 /* ---------------------------------------------------- constrainSender */
 
 static bool
@@ -343,6 +355,7 @@ over_limit(struct pd_decision *d, size_t ki, long long retry_ms)
 	bool reject = r->cfg->action == RK_RL_REJECT;
 	char action[512], when[64];
 	uint64_t secs = retry_ms > 0 ? ((uint64_t)retry_ms + 999) / 1000 : 1;
+	unsigned long skipped = 0;
 
 	rk_duration_format(secs * 1000, when, sizeof(when));
 	snprintf(action, sizeof(action),
@@ -350,10 +363,12 @@ over_limit(struct pd_decision *d, size_t ki, long long retry_ms)
 	    reject ? "REJECT 5.7.1" : "DEFER_IF_PERMIT 4.7.1", r->cfg->name,
 	    r->rate, key_names[r->cfg->key], when);
 	rk_metric_inc(d->ctx->metrics.rule_hits, RK_LABELS(r->cfg->name));
-	rk_log_info("queue_id=%s action=%s reason=rate_limit rule=%s "
-	            "rate=%s retry_ms=%lld",
-	    d->queue_id[0] ? d->queue_id : "-", reject ? "reject" : "defer",
-	    r->cfg->name, r->rate, retry_ms);
+	if (rk_ratelimit_allow(&d->ctx->decision_log, pd_now_ms(), &skipped))
+		rk_log_info("queue_id=%s action=%s reason=rate_limit rule=%s "
+		            "rate=%s retry_ms=%lld%s",
+		    d->queue_id[0] ? d->queue_id : "-",
+		    reject ? "reject" : "defer", r->cfg->name, r->rate,
+		    retry_ms, suppressed(skipped));
 	finish(d, action, "RCPT");
 }
 
@@ -489,13 +504,26 @@ pd_decide(struct pd_ctx *ctx, const struct pd_request *req, struct pd_txn *txn,
 	txn_update(txn, req);
 	if ((strcmp(state, "MAIL") == 0 || strcmp(state, "RCPT") == 0) &&
 	    check_sender(cfg, req, reject, sizeof(reject)) != 0) {
-		char q[300];
+		char ql[300], qs[300], login[VALUE_MAX], sender[VALUE_MAX];
+		unsigned long skipped = 0;
 
 		rk_metric_inc(ctx->metrics.sender_rejects, NULL);
-		rk_log_info("queue_id=%s action=reject reason=sender_not_owned "
-		            "login=%s",
-		    d->queue_id[0] ? d->queue_id : "-",
-		    rk_log_quote(q, sizeof(q), reject + 13));
+		if (!slice_lower(
+		        req->attr[PD_A_SASL_USERNAME], login, sizeof(login)))
+			login[0] = '\0';
+		if (!slice_lower(
+		        req->attr[PD_A_SENDER], sender, sizeof(sender)))
+			sender[0] = '\0';
+		if (rk_ratelimit_allow(
+		        &ctx->decision_log, pd_now_ms(), &skipped))
+			rk_log_info(
+			    "queue_id=%s action=reject "
+			    "reason=sender_not_owned login=%s sender=%s%s",
+			    d->queue_id[0] ? d->queue_id : "-",
+			    rk_log_quote(ql, sizeof(ql), login),
+			    rk_log_quote(
+			        qs, sizeof(qs), sender[0] ? sender : "<>"),
+			    suppressed(skipped));
 		finish(d, reject, state);
 		decision_free(d);
 		return NULL;

@@ -62,6 +62,24 @@ struct pd_server {
 
 static void conn_process(struct pd_conn *c);
 
+/* A client that stopped mid-request: a slowloris makes thousands, so at
+   most one line each PD_EVENT_LOG_MS; all are in the timeouts metric. */
+static void
+timeout_logged(struct pd_ctx *ctx)
+{
+	unsigned long n = 0;
+
+	if (!rk_ratelimit_allow(&ctx->timeout_log, pd_now_ms(), &n))
+		return;
+	if (n > 0)
+		rk_log_warnx(
+		    "reason=request_timeout action=close (%lu more not "
+		    "logged: relaykit_policyd_timeouts_total)",
+		    n);
+	else
+		rk_log_warnx("reason=request_timeout action=close");
+}
+
 #define PD_LINGER_MS 2000
 
 static struct timeval
@@ -312,7 +330,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		rk_metric_inc(c->srv->ctx->metrics.timeouts,
 		    RK_LABELS(partial ? "request" : "idle"));
 		if (partial)
-			rk_log_warnx("reason=request_timeout action=close");
+			timeout_logged(c->srv->ctx);
 		else
 			rk_log_debug("reason=idle_timeout action=close");
 	}
@@ -332,7 +350,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	rk_metric_inc(c->srv->ctx->metrics.timeouts, RK_LABELS("request"));
-	rk_log_warnx("reason=request_timeout action=close");
+	timeout_logged(c->srv->ctx);
 	conn_free(c);
 }
 

@@ -66,6 +66,7 @@ usage(FILE *fp)
 	    "       " PROG " [-c FILE] --pacing\n"
 	    "  -c FILE  configuration (default " RK_CFG_DEFAULT_PATH ")\n"
 	    "  -n       check the configuration, print \"configuration OK\"\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "  -f       log to standard error instead of the configured "
 	    "destination\n"
 	    "  -V, --version  print the version\n"
@@ -231,6 +232,8 @@ run(void *arg)
 	snprintf(
 	    ctx->host_id, sizeof(ctx->host_id), "%s:%ld", host, (long)getpid());
 	rk_ratelimit_init(&ctx->fail_log, 60000);
+	rk_ratelimit_init(&ctx->decision_log, PD_EVENT_LOG_MS);
+	rk_ratelimit_init(&ctx->timeout_log, PD_EVENT_LOG_MS);
 	raise_nofile(cfg->policyd.maxConnections);
 	ctx->base = event_base_new();
 	if (ctx->base == NULL)
@@ -453,7 +456,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((ch = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:fhnVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			m.path = optarg;
@@ -463,6 +467,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf(PROG " %s\n", PACKAGE_VERSION);

@@ -234,6 +234,8 @@ struct pd_decision;
 /* Delivers the action line ("DUNNO", "DEFER_IF_PERMIT 4.7.1 ..."). */
 typedef void pd_answer_fn(void *arg, const char *action);
 
+#define PD_EVENT_LOG_MS 100 /* at most one per-event line each 100 ms */
+
 struct pd_ctx {
 	struct event_base *base;
 	struct pd_state *state; /* current; swapped on reload */
@@ -244,8 +246,13 @@ struct pd_ctx {
 	char host_id[48];
 	struct pd_crypt_pool *crypt;     /* NULL unless auth.enabled */
 	struct rk_ratelimit lockout_log; /* Redis down for the lockout */
-	uint64_t sasl_cuid;              /* connection ids for the handshake */
-	struct pd_sockets sockets;       /* borrowed from main */
+	/* per-event lines (a refusal, a deferral, a timed-out client): all
+	   of them at a normal pace, at most 10 a second under a flood, the
+	   rest counted in the next line and in the metrics */
+	struct rk_ratelimit decision_log;
+	struct rk_ratelimit timeout_log;
+	uint64_t sasl_cuid;        /* connection ids for the handshake */
+	struct pd_sockets sockets; /* borrowed from main */
 };
 
 /*

@@ -99,12 +99,9 @@ tokens_free(char **v, size_t n)
  * silently cut off the host's own clients).
  */
 /*
- * A host network relaykit would relay for without signing: with
- * milter.outboundOnly the milter signs mail from mail.trustedNetworks
- * (and logged-in clients) only, so a wider host mynetworks kept as it is
- * would relay mail for the signing domains unsigned.  A token that is
- * not an address or network ("hash:...", "$..."): cannot be judged, so
- * it counts as uncovered.
+ * Whether mail.trustedNetworks covers a host mynetworks token.  A token
+ * that is not an address or network ("hash:...", "$..."): cannot be
+ * judged, so it is not.
  */
 static bool
 covered(const struct rk_cfg_mail *m, const char *tok)
@@ -137,41 +134,33 @@ covered(const struct rk_cfg_mail *m, const char *tok)
 	return false;
 }
 
-static int
-host_networks_signed(
-    struct pc_ctx *ctx, char **host, size_t n, struct rk_err *err)
-{
-	if (!ctx->cfg->milter.outboundOnly)
-		return 0; /* the milter signs whatever it sees */
-	for (size_t i = 0; i < n; i++)
-		if (!covered(&ctx->cfg->mail, host[i]))
-			return rk_err_set(err,
-			    "the host's mynetworks has %s, which "
-			    "mail.trustedNetworks does not cover: Postfix "
-			    "would relay for it and the milter (outboundOnly) "
-			    "would not sign; add it to mail.trustedNetworks "
-			    "(mynetworks is kept as the host has it)",
-			    host[i]);
-	return 0;
-}
-
-static int
-want_mynetworks(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
+/*
+ * The host's networks are kept where relaykit signs their mail; one it
+ * would relay for unsigned (milter.outboundOnly signs mail from
+ * mail.trustedNetworks only) is dropped, loudly: add it to
+ * mail.trustedNetworks to keep it.  relaykit's networks are added, and
+ * it says which.  --remove restores the host's value.
+ */
+static void
+want_mynetworks(struct pc_ctx *ctx, struct pc_list *w)
 {
 	const struct rk_cfg_mail *m = &ctx->cfg->mail;
+	bool signs_all = !ctx->cfg->milter.outboundOnly;
 	size_t n;
 	char **host = list_tokens(host_value(ctx, PC_MAIN, "mynetworks"), &n);
-	struct rk_buf b, added;
-
-	if (host_networks_signed(ctx, host, n, err) != 0) {
-		tokens_free(host, n);
-		return -1;
-	}
+	struct rk_buf b, added, dropped;
+	size_t kept = 0;
 
 	rk_buf_init(&b);
 	rk_buf_init(&added);
-	for (size_t i = 0; i < n; i++)
-		rk_buf_printf(&b, "%s%s", i ? ", " : "", host[i]);
+	rk_buf_init(&dropped);
+	for (size_t i = 0; i < n; i++) {
+		struct rk_buf *to =
+		    signs_all || covered(m, host[i]) ? &b : &dropped;
+
+		rk_buf_printf(to, "%s%s", to->len ? ", " : "", host[i]);
+		kept += to == &b;
+	}
 	for (size_t i = 0; i < m->ntrustedNetworks; i++) {
 		char net[64], tok[72], *slash;
 		bool have = false;
@@ -192,15 +181,20 @@ want_mynetworks(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 		rk_buf_printf(&added, "%s%s", added.len ? ", " : "", tok);
 	}
 	pc_list_add(w, PC_MAIN, "mynetworks", b.data ? b.data : "");
-	if (n > 0 && added.len > 0)
-		printf(
-		    "relaykit-postconf: mynetworks: the host's networks kept, "
-		    "added %s\n",
+	if (kept > 0 && added.len > 0)
+		printf("relaykit-postconf: mynetworks: the host's networks "
+		       "kept, added %s\n",
 		    added.data);
+	if (dropped.len > 0)
+		printf("relaykit-postconf: warning: mynetworks: the host's %s "
+		       "left out: Postfix would relay for it and the milter "
+		       "(milter.outboundOnly) would not sign its mail; add it "
+		       "to mail.trustedNetworks to keep it\n",
+		    dropped.data);
 	rk_buf_free(&b);
 	rk_buf_free(&added);
+	rk_buf_free(&dropped);
 	tokens_free(host, n);
-	return 0;
 }
 
 /*
@@ -979,8 +973,7 @@ pc_desired(struct pc_ctx *ctx, struct pc_list *w, struct rk_err *err)
 	if (m->hostname != NULL)
 		want(w, "myhostname", "%s", m->hostname);
 	want(w, "smtpd_banner", "%s", m->banner);
-	if (want_mynetworks(ctx, w, err) != 0)
-		goto out;
+	want_mynetworks(ctx, w);
 	want(w, "message_size_limit", "%llu",
 	    (unsigned long long)m->maxMessageSize);
 	if (m->maxMessageSize == 0 || m->maxMessageSize > 51200000)

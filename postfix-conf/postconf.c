@@ -46,6 +46,7 @@ usage(FILE *fp)
 	    "needs, one a line\n"
 	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
+	    "  -v       with -n: print every key's value too (secrets masked)\n"
 	    "  -V, --version  print the version\n",
 	    RK_CFG_DEFAULT_PATH);
 }
@@ -290,7 +291,7 @@ main(int argc, char **argv)
 
 	rk_log_open("relaykit-postconf", RK_LOG_STDERR, RK_LOG_INFO);
 	while (
-	    (ch = getopt_long(argc, argv, "c:C:nVh", longopts, NULL)) != -1) {
+	    (ch = getopt_long(argc, argv, "c:C:nVhv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
@@ -316,6 +317,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check_cfg = true;
+			break;
+		case 'v':
+			rk_cfg_check_dump = true;
 			break;
 		case 'V':
 			printf("relaykit-postconf %s\n", PACKAGE_VERSION);

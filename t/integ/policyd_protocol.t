@@ -103,6 +103,8 @@ is "$($PD_CLIENT "$U" req sasl_username=billing sender=boss@example.com)" "DUNNO
 like "$($PD_CLIENT "$U" req sasl_username=billing sender=boss2@example.com)" "^REJECT 5\.7\.1" "allowedFrom, other address"
 like "$($PD_CLIENT "$U" req protocol_state=MAIL sasl_username=billing 'sender=')" "^REJECT 5\.7\.1" "the null sender is not owned"
 is "$($PD_CLIENT "$U" req sender=ceo@example.com)" "DUNNO" "unauthenticated clients are not constrained"
+like "$(cat "$T/main.log")" 'reason=sender_not_owned login=app@example\.com sender=other@example\.com' \
+	"the refusal is logged with the login and the sender in fields of their own"
 
 # The malformed-request catalog, each while a steady client keeps asking.
 PD_GAP=0.01 $PD_CLIENT "$U" reqs 400 >"$T/steady.out" 2>&1 &

@@ -407,6 +407,32 @@ test_example_file(void)
 	rk_cfg_unref(c);
 }
 
+/* auth.constrainSender follows auth.enabled unless it is set. */
+static void
+test_constrain_default(void)
+{
+	struct rk_cfg *c;
+
+	if ((c = load("no auth", "mail: {domains: [a.example]}\n")) != NULL)
+		ok(!c->auth.constrainSender,
+		    "auth off: logins of another SASL server are not "
+		    "constrained");
+	rk_cfg_unref(c);
+	if ((c = load("auth on",
+	         "auth: {enabled: true, users: {u: {password: "
+	         "x}}}\n")) != NULL)
+		ok(c->auth.constrainSender, "relaykit's own AUTH: constrained");
+	rk_cfg_unref(c);
+	if ((c = load("asked for", "auth: {constrainSender: true}\n")) != NULL)
+		ok(c->auth.constrainSender, "set explicitly: as set");
+	rk_cfg_unref(c);
+	if ((c = load("refused",
+	         "auth: {enabled: true, constrainSender: "
+	         "false, users: {u: {password: x}}}\n")) != NULL)
+		ok(!c->auth.constrainSender, "turned off explicitly: off");
+	rk_cfg_unref(c);
+}
+
 int
 main(void)
 {
@@ -419,6 +445,7 @@ main(void)
 	test_refs_and_files();
 	test_secret_scope();
 	test_example_file();
+	test_constrain_default();
 	{
 		char cmd[300];
 
