@@ -75,8 +75,12 @@ def kind(path, desc):
                 "enum": [int(x) for x in re.findall(r"\d{3,}", first)]}
     if low.startswith("number"):
         return {"type": "number"}
+    if low.startswith("duration") and "bare number" not in low:
+        # "30s": relaykit refuses a bare number, except where the manual
+        # names its unit
+        return {"type": "string"}
     if low.startswith("duration") or low.startswith("size"):
-        # "30s", "25M", or a bare number (the chart's values allow it)
+        # "30s", "25M", or a bare number where relaykit takes one
         return {"type": ["string", "integer"]}
     if low.startswith("comma list"):
         return {"type": ["array", "string"]}

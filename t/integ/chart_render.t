@@ -160,6 +160,8 @@ mistake "a dashboard key misspelt" "$base
 dashboard: {watch: {enable: true}}"
 mistake "a milter order relaykit has not" "$base
 milter: {order: first}"
+mistake "a duration without its unit" "$base
+policyd: {requestTimeout: 10}"
 ajv=$(ajv_check $(seq -f "$T/m%g.yaml" 1 $nm))
 for i in $(seq 1 $nm); do
 	like "$ajv" "^invalid $T/m$i.yaml: " "ajv refuses: $(cat "$T/m$i.name")"
