@@ -16,6 +16,8 @@ ct_image
 ct_stamp_check docker_image "$RK_IMAGE"
 t_start=$SECONDS
 ok "the image is built (or reused)" pm image exists "$RK_IMAGE"
+is "$(pm image inspect -f '{{len .Config.Volumes}}' "$RK_IMAGE" 2>&1)" 0 \
+	"it declares no VOLUME (no anonymous volume left behind by each container)"
 
 # --- no configuration at all: a clear refusal, not a broken relay
 out=$(pm run --rm --network none "$RK_IMAGE" 2>&1); rc=$?
