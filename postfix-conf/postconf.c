@@ -31,6 +31,7 @@ usage(FILE *fp)
 	    "usage: relaykit-postconf [-c relaykit.yaml] [-C postfix-dir] "
 	    "[--dry-run | --remove] [--check] [--reload]\n"
 	    "       relaykit-postconf -n [-c relaykit.yaml]\n"
+	    "       relaykit-postconf --daemons [-c relaykit.yaml]\n"
 	    "\n"
 	    "Applies relaykit.yaml to a Postfix configuration through "
 	    "postconf(1).\n"
@@ -41,6 +42,8 @@ usage(FILE *fp)
 	    "nothing\n"
 	    "  --remove    restore every setting an earlier run changed\n"
 	    "  --check     run 'postfix check' on the result\n"
+	    "  --daemons   print the relaykit daemons the configuration "
+	    "needs, one a line\n"
 	    "  --reload    run 'postfix reload' after a change\n"
 	    "  -n          check relaykit.yaml and exit\n"
 	    "  -v       with -n: print every key's value too (secrets masked)\n"
@@ -110,6 +113,31 @@ merged(const struct pc_list *cur, const struct pc_list *changes,
 	for (size_t i = 0; i < changes->n; i++)
 		pc_list_add(out, changes->v[i].kind, changes->v[i].key,
 		    changes->v[i].value);
+}
+
+/*
+ * The relaykit daemons that the configuration has Postfix talk to, or
+ * that keep its events, one a line: what a container image's entrypoint
+ * starts next to Postfix.
+ */
+static void
+print_daemons(const struct rk_cfg *c)
+{
+	bool proxy = false;
+
+	for (size_t i = 0; i < c->mail.nlisteners; i++)
+		proxy = proxy || c->mail.listeners[i].proxyProtocol;
+	if (c->dkim.enabled || c->senderValidation.enabled ||
+	    c->inbound.bounce.enabled)
+		puts("milter");
+	if (c->rateLimit.enabled || c->auth.enabled ||
+	    c->adaptiveRate.enabled || proxy)
+		puts("policyd");
+	if (c->adaptiveRate.enabled || c->webhooks.enabled ||
+	    c->eventd.configurePostfix || c->dashboard.watch.enabled)
+		puts("eventd");
+	if (c->webhooks.enabled)
+		puts("webhookd");
 }
 
 /* Postfix reads main.cf and master.cf again on reload: do it, or say so. */
@@ -244,6 +272,7 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "remove", no_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "daemons", no_argument, NULL, 'D' },
 		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -252,7 +281,8 @@ main(int argc, char **argv)
 	const char *cfgpath = RK_CFG_DEFAULT_PATH;
 	char *confdir = NULL;
 	enum mode mode = MODE_APPLY;
-	bool check = false, check_cfg = false, reload = false;
+	bool check = false, check_cfg = false, daemons = false;
+	bool reload = false;
 	struct rk_cfg_diag diag;
 	struct rk_err err = { "" };
 	struct pc_ctx ctx = { 0 };
@@ -278,6 +308,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'D':
+			daemons = true;
 			break;
 		case 'R':
 			reload = true;
@@ -311,6 +344,12 @@ main(int argc, char **argv)
 		rk_cfg_diag_free(&diag);
 		free(confdir);
 		return EX_CONFIG;
+	}
+	if (daemons) {
+		print_daemons(ctx.cfg);
+		rk_cfg_unref((struct rk_cfg *)(uintptr_t)ctx.cfg);
+		free(confdir);
+		return 0;
 	}
 	ctx.confdir = confdir ? confdir : (confdir = default_confdir());
 	ctx.dry_run = mode == MODE_DRY_RUN;
