@@ -358,6 +358,8 @@ seconds_ms(struct ev_str s)
 		return -1;
 	for (; i < s.n && is_digit(s.p[i]); i++)
 		v = v * 10 + (s.p[i] - '0');
+	if (i > 12) /* 31k years: not a delay; and v * 1000 must not overflow */
+		return -1;
 	if (i < s.n && s.p[i] == '.')
 		for (i++; i < s.n && is_digit(s.p[i]); i++)
 			if (fd++ < 3)
