@@ -45,8 +45,6 @@
 #include "bn.h"
 #include "bn_pipe.h"
 
-#define STREAM_MAXLEN "1000000" /* MAXLEN ~: eventd trims the same way */
-
 struct pipe_ctx {
 	const struct bn_pipe_args *a;
 	struct rk_cfg *cfg;
@@ -289,14 +287,19 @@ xadd(struct pipe_ctx *c, const struct rk_event *ev)
 	struct rk_err err;
 	redisReply *rep;
 	const char *argv[10];
+	char maxlen[24];
 	int rc = 0;
 
+	/* trimmed like eventd trims it: a fixed length here would cut a
+	   longer configured stream down, or let a shorter one grow */
+	snprintf(maxlen, sizeof(maxlen), "%lld",
+	    (long long)c->cfg->eventd.streamMaxLen);
 	rk_buf_init(&key);
 	argv[0] = "XADD";
 	argv[1] = rk_redis_key(c->redis, &key, "%s", RK_EVENT_STREAM);
 	argv[2] = "MAXLEN";
 	argv[3] = "~";
-	argv[4] = STREAM_MAXLEN;
+	argv[4] = maxlen;
 	argv[5] = "*";
 	argv[6] = RK_EVENT_F_TYPE;
 	argv[7] = rk_event_type_name(ev->type);
