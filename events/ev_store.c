@@ -5,7 +5,9 @@
  * XADDed to <prefix>events (trimmed to about eventd.streamMaxLen), every
  * message state that changed HSET into <prefix>msg:<queue id> (next to
  * the milter's metadata, expiring with it), and the log position SET
- * under <prefix>eventd:pos:<name>:<log file>.  Either all of it lands or
+ * under <prefix>eventd:pos:<name>:<log file> (expiring POS_TTL after the
+ * reader last ran: pods get new host names, and a name that never comes
+ * back must not leave its key forever).  Either all of it lands or
  * none does, so after a crash the position says exactly which lines
  * made the events in the stream: none lost, none twice.
  *
@@ -25,6 +27,9 @@
 #include "rk_redis.h"
 
 #include "eventd.h"
+
+#define PACE_TTL "2592000" /* 30 days without an outcome: forgotten */
+#define POS_TTL  "2592000" /* 30 days without this reader: forgotten */
 
 struct ev_store {
 	struct rk_redis *r;
@@ -187,8 +192,6 @@ append_updates(
 	return rc;
 }
 
-#define PACE_TTL "2592000" /* 30 days without an outcome: forgotten */
-
 /* One destination's outcomes through rk_pace_lua (loaded just before
    MULTI on this connection, so EVALSHA finds it). */
 static int
@@ -234,7 +237,7 @@ append_batch(
     struct ev_store *s, const struct ev_batch *b, size_t *n, struct rk_err *err)
 {
 	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
-	const char *set[] = { "SET", s->pos_key, b->pos };
+	const char *set[] = { "SET", s->pos_key, b->pos, "EX", POS_TTL };
 	int pre = append_pace_load(s, b, err);
 	int rc = pre < 0 ? -1 : append(s, err, 1, multi);
 	char now[24], day[9];
@@ -259,7 +262,7 @@ append_batch(
 	for (size_t i = 0; i < b->npace && rc == 0; i++, (*n)++)
 		rc = append_pace(s, &b->pace[i], now, day, err);
 	if (rc == 0)
-		rc = append(s, err, 3, set);
+		rc = append(s, err, 5, set);
 	if (rc == 0)
 		rc = append(s, err, 1, exec);
 	*n += 2;
@@ -315,7 +318,9 @@ ev_store_write(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
 	return 0;
 }
 
-/* Trims events older than eventd.streamMaxAge (when set). */
+/* Keeps the position from expiring while this reader runs (an idle log
+   writes no batch), and trims events older than eventd.streamMaxAge (when
+   set). */
 void
 ev_store_trim(struct ev_store *s)
 {
@@ -324,6 +329,12 @@ ev_store_trim(struct ev_store *s)
 	struct rk_err err;
 	redisReply *rep;
 
+	{
+		const char *argv[] = { "EXPIRE", s->pos_key, POS_TTL };
+
+		if ((rep = rk_redis_commandv(s->r, &err, 3, argv, NULL)))
+			freeReplyObject(rep);
+	}
 	if (s->max_age_ms == 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);

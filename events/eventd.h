@@ -284,7 +284,8 @@ int ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
 /* One transaction: events, states, position; 0 or -1 (nothing written). */
 int ev_store_write(
     struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
-/* Trims the stream by eventd.streamMaxAge, if set. */
+/* Refreshes the position's expiry; trims the stream by
+   eventd.streamMaxAge, if set.  Once a minute. */
 void ev_store_trim(struct ev_store *s);
 
 /* ----------------------------------------------------------- ev_reader */
