@@ -137,6 +137,10 @@ int wh_store_commit(struct wh_store *s, struct rk_err *err);
 /* Retries that are due move back into the queue; the number moved. */
 int wh_store_due(struct wh_store *s, const char *endpoint, uint64_t now_ms,
     struct rk_err *err);
+/* Other consumers idle over idle_ms holding nothing leave the groups of
+   the event stream and the endpoints' queues; the number removed. */
+int wh_store_prune(struct wh_store *s, const char *const *endpoints, size_t n,
+    uint64_t idle_ms, struct rk_err *err);
 /* Events waiting for an endpoint: queued, taken, and in the retry set. */
 long long wh_store_backlog(struct wh_store *s, const char *endpoint);
 /* 410 Gone: disabled until re-enabled (reason NULL: enable again). */

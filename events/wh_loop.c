@@ -33,6 +33,8 @@
 #define CLAIM_EVERY_MS   5000
 #define DUE_EVERY_MS     500
 #define BACKLOG_EVERY_MS 5000
+#define PRUNE_EVERY_MS   3600000  /* consumers that left: once an hour */
+#define PRUNE_IDLE_MS    86400000 /* a consumer idle a day has left */
 #define ANSWER_MAX       4096 /* bytes of a response body kept, for the log */
 
 struct wh_endpoint {
@@ -83,6 +85,7 @@ struct wh_loop {
 	size_t inflight, per_endpoint;
 	struct wh_req *reqs; /* in flight or waiting to be filed */
 	uint64_t next_claim, next_due, next_backlog, next_fanout, redis_retry;
+	uint64_t next_prune;
 	struct rk_ratelimit fail_log;
 	struct rk_metric *m_deliveries, *m_latency, *m_backlog, *m_disabled,
 	    *m_dead, *m_fanout, *m_inflight, *m_redis;
@@ -683,6 +686,16 @@ chores(struct wh_loop *l, uint64_t now)
 				return;
 			}
 		l->next_due = now + DUE_EVERY_MS;
+	}
+	if (now >= l->next_prune) {
+		int n = wh_store_prune(
+		    l->st, l->names, l->neps, PRUNE_IDLE_MS, &err);
+
+		if (n > 0)
+			rk_log_info("webhooks: %d idle consumer%s left the "
+			            "groups",
+			    n, n == 1 ? "" : "s");
+		l->next_prune = now + PRUNE_EVERY_MS;
 	}
 	if (now < l->next_backlog)
 		return;

@@ -10,7 +10,9 @@
  *   P wh:dead           dead letters (a stream, trimmed)
  *   P wh:disabled:NAME  why an endpoint is disabled (410 Gone)
  * Both streams are read through the consumer group "webhooks", so a
- * dispatcher that dies leaves what it took pending for another to claim.
+ * dispatcher that dies leaves what it took pending for another to claim;
+ * its consumer, once it holds nothing and has been idle a day, is deleted
+ * (pods get new names, and each would otherwise stay in the groups).
  * Every move between keys is one MULTI ... EXEC or one script.
  * Threading: the loop's thread only.
  */
@@ -40,7 +42,7 @@ struct wh_store {
 	bool from_start;
 	char claim_cursor[48]; /* XAUTOCLAIM's, on the event stream */
 	size_t npending;       /* filing commands appended, not yet sent */
-	struct rk_redis_script due;
+	struct rk_redis_script due, prune;
 };
 
 /* Retries that are due go back to the queue, atomically. */
@@ -57,6 +59,27 @@ static const char due_lua[] =
     "  redis.call('ZREM', KEYS[1], m)\n"
     "end\n"
     "return #due\n";
+
+/* Consumers of group ARGV[1] on the streams KEYS that hold no pending
+   entry and have been idle more than ARGV[2] ms, other than ARGV[3],
+   leave the group.  One script: none can take an entry in between. */
+static const char prune_lua[] =
+    "local n = 0\n"
+    "for _, k in ipairs(KEYS) do\n"
+    "  local cs = redis.pcall('XINFO', 'CONSUMERS', k, ARGV[1])\n"
+    "  if type(cs) == 'table' and not cs.err then\n"
+    "    for _, c in ipairs(cs) do\n"
+    "      local f = {}\n"
+    "      for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
+    "      if f.pending == 0 and f.idle > tonumber(ARGV[2]) and\n"
+    "          f.name ~= ARGV[3] then\n"
+    "        redis.call('XGROUP', 'DELCONSUMER', k, ARGV[1], f.name)\n"
+    "        n = n + 1\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
 
 /* Nothing may be read while filing commands wait to be sent. */
 static void
@@ -99,6 +122,7 @@ wh_store_new(const struct rk_cfg *cfg, const char *consumer, struct rk_err *err)
 	s->from_start = cfg->webhooks.startAt == RK_WH_START_BEGINNING;
 	strcpy(s->claim_cursor, "0-0");
 	rk_redis_script_init(&s->due, due_lua);
+	rk_redis_script_init(&s->prune, prune_lua);
 	return s;
 }
 
@@ -590,6 +614,41 @@ wh_store_due(
 	rk_buf_free(&rk);
 	rk_buf_free(&qk);
 	return n;
+}
+
+int
+wh_store_prune(struct wh_store *s, const char *const *endpoints, size_t n,
+    uint64_t idle_ms, struct rk_err *err)
+{
+	const char **keys = rk_calloc(n + 1, sizeof(*keys));
+	struct rk_buf *b = rk_calloc(n ? n : 1, sizeof(*b));
+	const char *args[3];
+	char idle_s[24];
+	redisReply *rep;
+	int rc = -1;
+
+	idle(s);
+	snprintf(idle_s, sizeof(idle_s), "%llu", (unsigned long long)idle_ms);
+	keys[0] = s->stream;
+	for (size_t i = 0; i < n; i++) {
+		rk_buf_init(&b[i]);
+		keys[i + 1] = key(s, &b[i], "q", endpoints[i]);
+	}
+	args[0] = GROUP;
+	args[1] = idle_s;
+	args[2] = s->consumer;
+	rep = rk_redis_eval(s->r, err, &s->prune, n + 1, keys, 3, args);
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		rc = (int)rep->integer;
+	else if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
+		rk_err_set(err, "consumers: %s", rep->str);
+	if (rep != NULL)
+		freeReplyObject(rep);
+	for (size_t i = 0; i < n; i++)
+		rk_buf_free(&b[i]);
+	free(b);
+	free(keys);
+	return rc;
 }
 
 long long
