@@ -331,8 +331,10 @@ split(struct ev_follow *f, size_t max_lines, ev_line_fn *fn, void *arg,
 		start += n;
 		lines++;
 	}
-	memmove(f->buf, f->buf + start, f->len - start);
-	f->len -= start;
+	if (start > 0) { /* buf is NULL before the first read */
+		memmove(f->buf, f->buf + start, f->len - start);
+		f->len -= start;
+	}
 	return lines;
 }
 

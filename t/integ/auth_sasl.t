@@ -68,7 +68,10 @@ write_cfg() { # write_cfg METHODS
 write_cfg "PLAIN, LOGIN"
 ok "policyd starts" pd_start main
 ok "the SASL socket is there" wait_for "[ -S '$T/auth.sock' ]" 10
-like "$(cat "$T/main.log")" '1 of 7 users have a clear-text password' "a clear-text password is warned about"
+# the worker warns once it has loaded the users: after the parent bound
+# the socket, so wait for the line
+ok "a clear-text password is warned about" \
+	wait_for "grep -q '1 of 7 users have a clear-text password' '$T/main.log'" 10
 
 hs=$($AC "$U" handshake)
 like "$(printf '%s\n' "$hs" | head -1)" '^VERSION	1	2$' "handshake: VERSION 1 2"
