@@ -18,7 +18,7 @@ if [ -z "${MIRROR:-}" ]; then
 		/etc/apt/sources.list 2>/dev/null)
 	[ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
 fi
-root=$(mktemp -d "${TMPDIR:-/tmp}/rk-base.XXXXXX")
+root=$(mktemp -d -p "${TMPDIR:-/tmp}")
 # debootstrap mounts /proc and /sys inside; never delete through a mount
 cleanup() {
 	for m in proc sys dev/pts; do umount -l "$root/$m" 2>/dev/null || true; done

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "rk_dkimkey.h"
 #include "rk_mem.h"
 #include "rk_str.h"
 #include "keygen.h"
@@ -47,19 +48,6 @@ kg_alg_parse(const char *s, int *alg)
 }
 
 /* The first OpenSSL error queued, for a message; clears the queue. */
-static const char *
-ssl_reason(char *buf, size_t n)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		snprintf(buf, n, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, n);
-	ERR_clear_error();
-	return buf;
-}
-
 EVP_PKEY *
 kg_key_generate(int alg, int bits, struct rk_err *err)
 {
@@ -77,7 +65,8 @@ kg_key_generate(int alg, int bits, struct rk_err *err)
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	if (key == NULL)
 		rk_err_set(err, "%s key generation failed: %s",
-		    rk_dkimkey_alg_tag(alg), ssl_reason(ebuf, sizeof(ebuf)));
+		    rk_dkimkey_alg_tag(alg),
+		    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 	return key;
 }
 
@@ -120,15 +109,15 @@ write_pem(int fd, EVP_PKEY *key, const char *tmp, struct rk_err *err)
 	int ok;
 
 	if (bio == NULL)
-		return rk_err_set(
-		    err, "BIO_new_fd: %s", ssl_reason(ebuf, sizeof(ebuf)));
+		return rk_err_set(err, "BIO_new_fd: %s",
+		    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 	/* PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY"). */
 	ok = PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) &&
 	    BIO_flush(bio) == 1;
 	BIO_free(bio);
 	if (!ok)
-		return rk_err_set(
-		    err, "write %s: %s", tmp, ssl_reason(ebuf, sizeof(ebuf)));
+		return rk_err_set(err, "write %s: %s", tmp,
+		    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 	if (fsync(fd) == -1)
 		return rk_err_set(err, "fsync %s: %s", tmp, strerror(errno));
 	return 0;

@@ -179,8 +179,8 @@ rk_dkimkey_plan(const struct rk_cfg *cfg, struct rk_dkimkey_spec **out,
 /* ------------------------------------------------------------ keys */
 
 /* The first OpenSSL error queued, for a message; clears the queue. */
-static const char *
-ssl_reason(char *buf, size_t n)
+const char *
+rk_dkimkey_ssl_error(char *buf, size_t n)
 {
 	unsigned long e = ERR_get_error();
 
@@ -210,7 +210,7 @@ rk_dkimkey_read(const char *path, struct rk_err *err)
 	BIO_free(bio);
 	if (key == NULL)
 		rk_err_set(err, "%s: not a PEM private key: %s", path,
-		    ssl_reason(ebuf, sizeof(ebuf)));
+		    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 	return key;
 }
 
@@ -254,7 +254,7 @@ rk_dkimkey_public_b64(EVP_PKEY *key, struct rk_err *err)
 		if (EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1 ||
 		    rawlen != ED25519_RAW) {
 			rk_err_set(err, "ed25519 public key: %s",
-			    ssl_reason(ebuf, sizeof(ebuf)));
+			    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 			return NULL;
 		}
 		return b64(raw, rawlen);
@@ -262,7 +262,7 @@ rk_dkimkey_public_b64(EVP_PKEY *key, struct rk_err *err)
 		derlen = i2d_PUBKEY(key, &der);
 		if (derlen <= 0) {
 			rk_err_set(err, "rsa public key: %s",
-			    ssl_reason(ebuf, sizeof(ebuf)));
+			    rk_dkimkey_ssl_error(ebuf, sizeof(ebuf)));
 			return NULL;
 		}
 		out = b64(der, (size_t)derlen);

@@ -99,4 +99,8 @@ enum rk_dkimkey_match {
 enum rk_dkimkey_match rk_dkimkey_txt_match(const char *txt, size_t len, int alg,
     const char *pub_b64, struct rk_err *err);
 
+/* OpenSSL's oldest queued error as text in buf (size n), the queue
+   cleared; "unknown OpenSSL error" when it is empty.  Returns buf. */
+const char *rk_dkimkey_ssl_error(char *buf, size_t n);
+
 #endif

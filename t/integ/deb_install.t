@@ -82,7 +82,7 @@ printf '%s\n' "$out" | grep -v 'root privileges' | sed 's/^/# lintian: /'
 SINKP=$(free_port); start_sink "$SINKP"
 ODP=$(free_port)
 # OpenDKIM refuses a config or key below a world-writable folder (/tmp)
-OD=$(mktemp -d /run/rk-deb-opendkim.XXXXXX)
+OD=$(mktemp -d -p /run)
 openssl genrsa -out "$OD/odkim.key" 2048 >/dev/null 2>&1
 chmod 600 "$OD/odkim.key"
 printf 'Syslog no\nMode s\nDomain example.com\nSelector odkim\nKeyFile %s\nSocket inet:%s@127.0.0.1\nInternalHosts 127.0.0.0/8\nCanonicalization relaxed/relaxed\nPidFile %s\n' \
