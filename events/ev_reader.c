@@ -304,6 +304,25 @@ open_log(struct ev_reader *r)
 	    r->io);
 }
 
+/*
+ * Redis lost the latest transactions (a failover): start over as after a
+ * restart, from the position Redis has, with the message state it has.
+ * The lines in between are read again and give their events again, with
+ * the same ids; only the line counters count them twice.
+ */
+static void
+rewind_log(struct ev_reader *r, const struct rk_err *why)
+{
+	rk_log_warnx("redis: %s; re-reading the log from there", why->msg);
+	rk_metric_inc(r->io->rewinds, NULL);
+	ev_follow_close(r->f);
+	r->f = NULL;
+	ev_track_free(r->t);
+	r->t = ev_track_new((size_t)r->o.cfg->eventd.maxMessages, on_event, r);
+	ev_batch_clear(&r->b);
+	open_log(r);
+}
+
 /* The queue ids of this batch whose state memory lacks, each once. */
 static size_t
 wanted(struct ev_reader *r)
@@ -341,6 +360,7 @@ process(struct ev_reader *r)
 	struct ev_pos pos;
 	struct rk_err err;
 	size_t nw;
+	int rc;
 
 	for (size_t i = 0; i < r->nlines; i++) {
 		const char *l = r->raw.data + r->off[i];
@@ -361,7 +381,11 @@ process(struct ev_reader *r)
 	ev_track_flush(r->t, flush_state, &r->b);
 	t0 = mono_ms();
 	while (!atomic_load(&r->stop) &&
-	    ev_store_write(r->store, &r->b, &err) != 0) {
+	    (rc = ev_store_write(r->store, &r->b, &err)) != 0) {
+		if (rc == EV_STORE_LOST) {
+			rewind_log(r, &err);
+			return;
+		}
 		trouble(r, "writing events", &err, &backoff);
 		r->failed = true;
 	}

@@ -193,6 +193,9 @@ init_own(struct ev_stats *s, struct rk_metrics *reg)
 	    "Events written to the Redis stream, by event.", l_event);
 	s->io.redis_errors = CTRV("relaykit_eventd_redis_errors_total",
 	    "Redis operations that failed (retried), by what.", l_what);
+	s->io.rewinds = CTR("relaykit_eventd_rewinds_total",
+	    "Times Redis had lost the latest events (a failover) and the log "
+	    "was read again from the position Redis kept.");
 	s->io.lag_bytes = rk_metrics_gauge(reg, "relaykit_eventd_lag_bytes",
 	    "Bytes of the log not yet turned into stored events.", 0, NULL);
 	s->io.batches = rk_metrics_histogram(reg,

@@ -11,6 +11,14 @@
  * none does, so after a crash the position says exactly which lines
  * made the events in the stream: none lost, none twice.
  *
+ * Failover: replication is asynchronous, so a promoted replica may lack
+ * the last transactions.  Each transaction (events and position
+ * together) reaches a replica whole or not at all, so the position a new
+ * master holds still matches its stream exactly.  On every new
+ * connection the store compares that position with the one it last
+ * wrote; if they differ, the reader re-reads the log from the one Redis
+ * has, and the lost events come back with their same ids.
+ *
  * Threading: the reader thread only (it owns the Redis connection).
  */
 #include "config.h"
@@ -39,6 +47,8 @@ struct ev_store {
 	struct ev_stats_io *io;
 	struct rk_redis_script pace; /* rk_pace_lua */
 	bool warmup;
+	char last_pos[EV_POS_LEN]; /* last written or loaded; "" none */
+	uint64_t conn_seen;        /* connections checked against it */
 };
 
 struct ev_store *
@@ -81,6 +91,60 @@ ev_store_free(struct ev_store *s)
 	free(s);
 }
 
+static uint64_t
+conn_count(const struct ev_store *s)
+{
+	struct rk_redis_stats st;
+
+	rk_redis_stats(s->r, &st);
+	return st.connects;
+}
+
+/* The length of "dev:ino:off" in a position, for messages. */
+static int
+pos_head(const char *pos)
+{
+	const char *p = pos;
+
+	for (int colons = 0; *p != '\0'; p++)
+		if (*p == ':' && ++colons == 3)
+			break;
+	return (int)(p - pos);
+}
+
+/*
+ * On a connection not checked yet: 0 if Redis still holds the position
+ * last written, EV_STORE_LOST if not, -1 if it could not be asked.
+ */
+static int
+check_pos(struct ev_store *s, struct rk_err *err)
+{
+	const char *argv[] = { "GET", s->pos_key }, *have;
+	redisReply *rep;
+	int rc = 0;
+
+	if (rk_redis_connect(s->r, err) < 0)
+		return -1;
+	if (conn_count(s) == s->conn_seen)
+		return 0;
+	if ((rep = rk_redis_commandv(s->r, err, 2, argv, NULL)) == NULL)
+		return -1;
+	have = rep->type == REDIS_REPLY_STRING ? rep->str : "";
+	if (rep->type == REDIS_REPLY_ERROR)
+		rc = rk_err_set(err, "GET %s: %s", s->pos_key, rep->str);
+	else if (strcmp(have, s->last_pos) != 0) {
+		rk_err_set(err,
+		    "the log position in Redis is \"%.*s\", not \"%.*s\" as "
+		    "written last: Redis lost writes (a failover?)",
+		    pos_head(have), have, pos_head(s->last_pos), s->last_pos);
+		rc = EV_STORE_LOST;
+	}
+	freeReplyObject(rep);
+	if (rc == 0)
+		s->conn_seen = conn_count(s);
+	return rc;
+}
+
 int
 ev_store_load_pos(struct ev_store *s, struct ev_pos *pos, struct rk_err *err)
 {
@@ -90,10 +154,14 @@ ev_store_load_pos(struct ev_store *s, struct ev_pos *pos, struct rk_err *err)
 
 	if (rep == NULL)
 		return -1;
+	s->last_pos[0] = '\0';
+	s->conn_seen = conn_count(s);
 	if (rep->type == REDIS_REPLY_STRING) {
-		if (ev_pos_parse(rep->str, pos) == 0)
+		if (ev_pos_parse(rep->str, pos) == 0) {
 			rc = 1;
-		else
+			snprintf(
+			    s->last_pos, sizeof(s->last_pos), "%s", rep->str);
+		} else
 			rk_log_warnx("log position %s: \"%s\" cannot be read; "
 			             "starting afresh",
 			    s->pos_key, rep->str);
@@ -291,6 +359,10 @@ ev_store_write(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
 	size_t n = 0;
 	int rc;
 
+	if ((rc = check_pos(s, err)) != 0) {
+		rk_metric_inc(s->io->redis_errors, RK_LABELS("write"));
+		return rc;
+	}
 	if (append_batch(s, b, &n, err) != 0) {
 		rk_metric_inc(s->io->redis_errors, RK_LABELS("write"));
 		return -1;
@@ -315,6 +387,7 @@ ev_store_write(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
 	for (size_t i = 0; i < b->nev; i++)
 		rk_metric_inc(s->io->events_written,
 		    RK_LABELS(rk_event_type_name(b->type[i])));
+	snprintf(s->last_pos, sizeof(s->last_pos), "%s", b->pos);
 	return 0;
 }
 

@@ -215,6 +215,7 @@ void ev_stats_destinations(struct ev_stats *s, const struct rk_cfg *cfg);
 struct ev_stats_io {
 	struct rk_metric *events_written; /* event */
 	struct rk_metric *redis_errors;   /* what */
+	struct rk_metric *rewinds;        /* Redis lost writes: re-read */
 	struct rk_metric *lag_bytes;      /* gauge */
 	struct rk_metric *batches;        /* histogram: batch seconds */
 	struct rk_metric *rotations;      /* how */
@@ -281,7 +282,15 @@ int ev_store_load_pos(
 /* Merges the saved state of n messages into the tracker; 0 or -1. */
 int ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
     size_t n, struct rk_err *err);
-/* One transaction: events, states, position; 0 or -1 (nothing written). */
+/*
+ * One transaction: events, states, position; 0 or -1 (nothing written).
+ * EV_STORE_LOST (nothing written) when, on a new connection, Redis no
+ * longer holds the position this store last wrote: a failover promoted a
+ * replica that had not received the latest transactions.  The caller
+ * then re-reads the log from the position Redis has (ev_store_load_pos),
+ * which brings back exactly the events that were lost.
+ */
+#define EV_STORE_LOST (-2)
 int ev_store_write(
     struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
 /* Refreshes the position's expiry; trims the stream by

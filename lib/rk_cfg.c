@@ -345,9 +345,18 @@ static int
 cfg_parse_endpoint(struct cfg_ctx *ctx, const struct cfg_field *f,
     const char *s, void *dst, struct rk_err *err)
 {
+	char buf[300];
+
 	(void)ctx;
-	(void)f;
-	return rk_endpoint_parse(s, dst, err);
+	if (f == NULL || !(f->flags & F_INET))
+		return rk_endpoint_parse(s, dst, err);
+	if (strncmp(s, "unix:", 5) == 0)
+		return rk_err_set(err, "not a unix socket");
+	if (strncmp(s, "inet:", 5) == 0)
+		s += 5;
+	if (snprintf(buf, sizeof(buf), "inet:%s", s) >= (int)sizeof(buf))
+		return rk_err_set(err, "too long");
+	return rk_endpoint_parse(buf, dst, err);
 }
 
 static int
@@ -509,7 +518,9 @@ static const struct cfg_scalar scalars[CT_NTYPES] = {
 static void
 cfg_want(const struct cfg_field *f, enum cfg_type t, struct rk_buf *b)
 {
-	rk_buf_puts(b, scalars[t].want);
+	rk_buf_puts(b,
+	    t == CT_ENDPOINT && (f->flags & F_INET) ? "host:port"
+	                                            : scalars[t].want);
 	if (t == CT_ENUM) {
 		for (int i = 0; f->names[i] != NULL; i++)
 			rk_buf_printf(b, "%s%s", i ? ", " : " ", f->names[i]);

@@ -462,11 +462,18 @@ struct rk_cfg_redis {
 	char *host;
 	int64_t port;
 	char *socket;   /* unix socket path; wins over host/port */
+	char *username; /* ACL user (Redis 6+); NULL: "default" */
 	char *password; /* secret */
 	int64_t database;
 	uint64_t connectTimeout; /* ms */
 	uint64_t commandTimeout; /* ms */
 	char *keyPrefix;
+	/* Sentinel: the master is asked of these, by name, at each connect. */
+	struct rk_endpoint *sentinels; /* RK_EP_INET only */
+	size_t nsentinels;
+	char *masterName;
+	char *sentinelUsername;
+	char *sentinelPassword; /* secret */
 };
 
 /* ------------------------------------------------------------- metrics */

@@ -52,6 +52,7 @@ enum {
 	F_NONEMPTY = 1 << 4, /* "" is not a value */
 	F_EMPTY_OK = 1 << 5, /* CT_HOST: "" means every address */
 	F_BARE = 1 << 6,     /* a duration the seeds give as a bare number */
+	F_INET = 1 << 7,     /* CT_ENDPOINT: host:port, "inet:" optional */
 };
 
 struct cfg_ctx;

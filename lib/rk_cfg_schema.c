@@ -1309,6 +1309,7 @@ static const struct cfg_field redis_fields[] = {
 	FLD(struct rk_cfg_redis, host, CT_HOST, .def = "127.0.0.1"),
 	FLD(struct rk_cfg_redis, port, CT_INT, .def = "6379", PORT),
 	FLD(struct rk_cfg_redis, socket, CT_STR, .flags = F_PATH | F_NONEMPTY),
+	FLD(struct rk_cfg_redis, username, CT_STR, .flags = F_NONEMPTY),
 	FLD(struct rk_cfg_redis, password, CT_STR,
 	    .flags = F_SECRET | F_NONEMPTY),
 	FLD(struct rk_cfg_redis, database, CT_INT, .def = "0", .min = 0,
@@ -1317,10 +1318,61 @@ static const struct cfg_field redis_fields[] = {
 	    .min = 1, .max = 60000),
 	FLD(struct rk_cfg_redis, commandTimeout, CT_DURATION, .def = "500ms",
 	    MS, .min = 1, .max = 60000),
-	FLD(struct rk_cfg_redis, keyPrefix, CT_STR, .def = "rk:"), END
+	FLD(struct rk_cfg_redis, keyPrefix, CT_STR, .def = "rk:"),
+	LST(struct rk_cfg_redis, sentinels, CT_ENDPOINT,
+	    .flags = F_CSV | F_INET),
+	FLD(struct rk_cfg_redis, masterName, CT_STR, .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_redis, sentinelUsername, CT_STR, .flags = F_NONEMPTY),
+	FLD(struct rk_cfg_redis, sentinelPassword, CT_STR,
+	    .flags = F_SECRET | F_NONEMPTY),
+	END
 };
+
+/* Sentinel mode needs a master name and has no unix socket. */
+static int
+check_redis(struct cfg_ctx *ctx, const struct rk_ynode *node, void *obj,
+    const char *path)
+{
+	const struct rk_cfg_redis *r = obj;
+	char p[128];
+
+	if (r->nsentinels > 0 && r->masterName == NULL) {
+		sub_path(p, sizeof(p), path, "masterName");
+		cfg_error(ctx, at(node, "sentinels"), p,
+		    "sentinels need the master's name (masterName)");
+		return -1;
+	}
+	if (r->nsentinels == 0 && r->masterName != NULL) {
+		sub_path(p, sizeof(p), path, "sentinels");
+		cfg_error(ctx, at(node, "masterName"), p,
+		    "masterName needs sentinels to ask");
+		return -1;
+	}
+	if (r->username != NULL && r->password == NULL) {
+		sub_path(p, sizeof(p), path, "password");
+		cfg_error(ctx, at(node, "username"), p,
+		    "an ACL username needs its password (or passwordFile)");
+		return -1;
+	}
+	if (r->sentinelUsername != NULL && r->sentinelPassword == NULL) {
+		sub_path(p, sizeof(p), path, "sentinelPassword");
+		cfg_error(ctx, at(node, "sentinelUsername"), p,
+		    "sentinelUsername needs sentinelPassword (or "
+		    "sentinelPasswordFile)");
+		return -1;
+	}
+	if (r->nsentinels > 0 && r->socket != NULL) {
+		sub_path(p, sizeof(p), path, "socket");
+		cfg_error(ctx, at(node, "socket"), p,
+		    "a unix socket and sentinels exclude each other: the "
+		    "sentinels name the master");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cfg_struct redis_st = { sizeof(struct rk_cfg_redis),
-	redis_fields, NULL, CFG_NO_KEY, NULL };
+	redis_fields, NULL, CFG_NO_KEY, check_redis };
 
 /* --------------------------------------------------------- metrics */
 

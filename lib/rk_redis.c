@@ -9,6 +9,11 @@
  * delay_ms and doubles delay_ms up to the maximum.  The first reply on a
  * connection resets delay_ms: a server that accepts connections but times
  * out every command still backs off.
+ *
+ * Sentinel mode: host and port are the master's last known address,
+ * replaced at each connect by what a sentinel answers; where names the
+ * master and that address, in a fixed buffer so the pointer handed out
+ * stays valid.
  */
 #include "config.h"
 
@@ -44,13 +49,19 @@ struct rk_redis {
 	redisContext *ctx; /* owned; NULL while disconnected */
 	char *host;        /* owned; NULL when unix_path is used */
 	unsigned port;
-	char *unix_path; /* owned or NULL */
-	char *password;  /* owned secret or NULL; wiped on free */
+	char *unix_path;               /* owned or NULL */
+	char *username;                /* owned or NULL */
+	char *password;                /* owned secret or NULL; wiped on free */
+	struct rk_endpoint *sentinels; /* owned copy; nsentinels of them */
+	size_t nsentinels, sfirst;     /* sfirst: the one to ask first */
+	char *master_name;             /* owned; sentinel mode */
+	char *sentinel_username;       /* owned or NULL */
+	char *sentinel_password;       /* owned secret or NULL */
 	unsigned database;
 	unsigned connect_timeout_ms, command_timeout_ms;
 	unsigned backoff_min_ms, backoff_max_ms;
-	char *prefix; /* owned */
-	char *where;  /* owned: "host:port" or "unix:/path" */
+	char *prefix;    /* owned */
+	char where[400]; /* "host:port", "unix:/path" or "name@host:port" */
 	rk_redis_clock_fn *clock;
 	void *clock_arg;            /* borrowed */
 	uint64_t retry_at;          /* no attempt before this */
@@ -98,6 +109,13 @@ opts_check(const struct rk_redis_opts *o, struct rk_err *err)
 	        sizeof(((struct sockaddr_un *)NULL)->sun_path))
 		return rk_err_set(
 		    err, "redis: socket path too long: %s", o->unix_path);
+	if (o->nsentinels > 0 &&
+	    (o->master_name == NULL || o->master_name[0] == '\0'))
+		return rk_err_set(err, "redis: sentinels need a master name");
+	for (size_t i = 0; i < o->nsentinels; i++)
+		if (o->sentinels[i].kind != RK_EP_INET)
+			return rk_err_set(
+			    err, "redis: a sentinel is host:port");
 	if (!unix_sock && o->host != NULL && o->host[0] == '\0')
 		return rk_err_set(err, "redis: empty host");
 	if (!unix_sock && o->port > 65535)
@@ -119,16 +137,40 @@ opts_check(const struct rk_redis_opts *o, struct rk_err *err)
 static void
 redis_set_where(struct rk_redis *r)
 {
-	struct rk_buf b;
+	const char *name = r->master_name ? r->master_name : "";
+	const char *at = r->master_name ? "@" : "";
 
-	rk_buf_init(&b);
 	if (r->unix_path != NULL)
-		rk_buf_printf(&b, "unix:%s", r->unix_path);
+		snprintf(r->where, sizeof(r->where), "unix:%s", r->unix_path);
+	else if (r->host == NULL)
+		snprintf(r->where, sizeof(r->where), "%s@sentinels", name);
 	else if (strchr(r->host, ':') != NULL) /* IPv6 literal */
-		rk_buf_printf(&b, "[%s]:%u", r->host, r->port);
+		snprintf(r->where, sizeof(r->where), "%s%s[%s]:%u", name, at,
+		    r->host, r->port);
 	else
-		rk_buf_printf(&b, "%s:%u", r->host, r->port);
-	r->where = rk_buf_steal(&b);
+		snprintf(r->where, sizeof(r->where), "%s%s%s:%u", name, at,
+		    r->host, r->port);
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? rk_strdup(s) : NULL;
+}
+
+static void
+opts_copy_sentinels(struct rk_redis *r, const struct rk_redis_opts *o)
+{
+	if (o->nsentinels == 0)
+		return;
+	r->sentinels =
+	    rk_reallocarray(NULL, o->nsentinels, sizeof(*o->sentinels));
+	memcpy(
+	    r->sentinels, o->sentinels, o->nsentinels * sizeof(*o->sentinels));
+	r->nsentinels = o->nsentinels;
+	r->master_name = rk_strdup(o->master_name);
+	r->sentinel_username = strdup_or_null(o->sentinel_username);
+	r->sentinel_password = strdup_or_null(o->sentinel_password);
 }
 
 struct rk_redis *
@@ -139,13 +181,16 @@ rk_redis_new(const struct rk_redis_opts *o, struct rk_err *err)
 	if (opts_check(o, err) < 0)
 		return NULL;
 	r = rk_calloc(1, sizeof(*r));
-	if (o->unix_path != NULL && o->unix_path[0] != '\0')
+	opts_copy_sentinels(r, o);
+	if (r->nsentinels > 0)
+		r->host = NULL; /* until a sentinel names the master */
+	else if (o->unix_path != NULL && o->unix_path[0] != '\0')
 		r->unix_path = rk_strdup(o->unix_path);
 	else
 		r->host = rk_strdup(o->host ? o->host : DEFAULT_HOST);
 	r->port = or_default(o->port, DEFAULT_PORT);
-	if (o->password != NULL && o->password[0] != '\0')
-		r->password = rk_strdup(o->password);
+	r->username = strdup_or_null(o->username);
+	r->password = strdup_or_null(o->password);
 	r->database = o->database;
 	r->connect_timeout_ms =
 	    or_default(o->connect_timeout_ms, DEFAULT_TIMEOUT_MS);
@@ -180,10 +225,14 @@ rk_redis_free(struct rk_redis *r)
 		return;
 	conn_close(r);
 	rk_free_secret(r->password);
+	rk_free_secret(r->sentinel_password);
+	free(r->username);
+	free(r->sentinel_username);
+	free(r->master_name);
+	free(r->sentinels);
 	free(r->host);
 	free(r->unix_path);
 	free(r->prefix);
-	free(r->where);
 	free(r);
 }
 
@@ -263,7 +312,7 @@ ms_to_tv(unsigned ms)
 
 /* A connected context with the command timeout set, or NULL. */
 static redisContext *
-conn_open(struct rk_redis *r)
+conn_open(struct rk_redis *r, const char *host, unsigned port)
 {
 	struct timeval tv = ms_to_tv(r->connect_timeout_ms);
 	redisContext *c;
@@ -271,11 +320,12 @@ conn_open(struct rk_redis *r)
 	if (r->unix_path != NULL)
 		c = redisConnectUnixWithTimeout(r->unix_path, tv);
 	else
-		c = redisConnectWithTimeout(r->host, (int)r->port, tv);
+		c = redisConnectWithTimeout(host, (int)port, tv);
 	if (c == NULL)
 		rk_panic("redis: out of memory allocating a context");
 	if (c->err != 0) {
-		set_reason(r, "connect: %s", c->errstr);
+		set_reason(r, "connect %s: %s",
+		    r->unix_path ? r->unix_path : host, c->errstr);
 		redisFree(c);
 		return NULL;
 	}
@@ -318,6 +368,93 @@ conn_setup_cmd(struct rk_redis *r, redisContext *c, const char *what, int argc,
 	return -1;
 }
 
+/* Sentinel mode: the server reached must still be the master. */
+static int
+conn_check_role(struct rk_redis *r, redisContext *c)
+{
+	redisReply *rep = redisCommand(c, "ROLE");
+	int errnum = errno;
+	struct rk_err e;
+	int rc;
+
+	if (rep == NULL) {
+		set_io_reason(r, c, "ROLE", errnum);
+		return -1;
+	}
+	rc = rk_redis_role_master(rep, &e);
+	if (rc < 0)
+		set_reason(r, "%s", e.msg);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* Asks one sentinel for the master's address; 0 or -1 (reason set). */
+static int
+sentinel_ask(struct rk_redis *r, const struct rk_endpoint *s)
+{
+	redisContext *c = conn_open(r, s->host, s->port);
+	redisReply *rep;
+	char host[256];
+	unsigned port;
+	struct rk_err e;
+	int errnum, rc = -1;
+
+	if (c == NULL)
+		return -1;
+	if (r->sentinel_password != NULL) {
+		const char *a3[] = { "AUTH", r->sentinel_username,
+			r->sentinel_password };
+		const char *a2[] = { "AUTH", r->sentinel_password };
+
+		if (conn_setup_cmd(r, c, "AUTH", r->sentinel_username ? 3 : 2,
+		        r->sentinel_username ? a3 : a2) < 0)
+			goto out;
+	}
+	rep = redisCommand(
+	    c, "SENTINEL get-master-addr-by-name %s", r->master_name);
+	errnum = errno;
+	if (rep == NULL) {
+		set_io_reason(r, c, "SENTINEL", errnum);
+		goto out;
+	}
+	rc = rk_redis_sentinel_addr(rep, host, sizeof(host), &port, &e);
+	freeReplyObject(rep);
+	if (rc < 0) {
+		set_reason(r, "%s", e.msg);
+		goto out;
+	}
+	free(r->host);
+	r->host = rk_strdup(host);
+	r->port = port;
+	redis_set_where(r);
+out:
+	redisFree(c);
+	return rc;
+}
+
+/* Sentinel mode: finds the master, asking each sentinel in turn. */
+static int
+sentinel_resolve(struct rk_redis *r)
+{
+	char last[sizeof(r->reason)];
+
+	for (size_t i = 0; i < r->nsentinels; i++) {
+		size_t k = (r->sfirst + i) % r->nsentinels;
+		const struct rk_endpoint *s = &r->sentinels[k];
+
+		if (sentinel_ask(r, s) == 0) {
+			r->sfirst = k;
+			return 0;
+		}
+		snprintf(last, sizeof(last), "%s", r->reason);
+		set_reason(r, "sentinel %s:%u: %s", s->host, s->port, last);
+	}
+	snprintf(last, sizeof(last), "%s", r->reason);
+	set_reason(
+	    r, "no sentinel named master %s (last: %s)", r->master_name, last);
+	return -1;
+}
+
 /*
  * SELECT runs even for database 0: it is the first command that needs
  * authentication, so a missing password shows up here, as a connection
@@ -327,13 +464,19 @@ static int
 conn_setup(struct rk_redis *r, redisContext *c)
 {
 	char db[16];
-	const char *auth[] = { "AUTH", r->password };
+	/* AUTH [username] password: ACL users and plain requirepass */
+	const char *auth3[] = { "AUTH", r->username, r->password };
+	const char *auth2[] = { "AUTH", r->password };
 	const char *sel[] = { "SELECT", db };
 
-	if (r->password != NULL && conn_setup_cmd(r, c, "AUTH", 2, auth) < 0)
+	if (r->password != NULL &&
+	    conn_setup_cmd(r, c, "AUTH", r->username ? 3 : 2,
+	        r->username ? auth3 : auth2) < 0)
 		return -1;
 	snprintf(db, sizeof(db), "%u", r->database);
-	return conn_setup_cmd(r, c, "SELECT", 2, sel);
+	if (conn_setup_cmd(r, c, "SELECT", 2, sel) < 0)
+		return -1;
+	return r->nsentinels > 0 ? conn_check_role(r, c) : 0;
 }
 
 static int
@@ -341,7 +484,11 @@ conn_connect(struct rk_redis *r, struct rk_err *err)
 {
 	redisContext *c;
 
-	if ((c = conn_open(r)) == NULL) {
+	if (r->nsentinels > 0 && sentinel_resolve(r) < 0) {
+		r->stats.connect_failures++;
+		return conn_fail(r, err);
+	}
+	if ((c = conn_open(r, r->host, r->port)) == NULL) {
 		r->stats.connect_failures++;
 		return conn_fail(r, err);
 	}
@@ -393,6 +540,15 @@ rk_redis_connect(struct rk_redis *r, struct rk_err *err)
 
 /* ------------------------------------------------------------- commands */
 
+/* The server was demoted: as good as gone, and the sentinels know more. */
+static void
+conn_readonly(struct rk_redis *r, const redisReply *rep, struct rk_err *err)
+{
+	set_reason(r, "not the master any more: %s", rep->str);
+	r->stats.drops++;
+	(void)conn_fail(r, err);
+}
+
 static redisReply *
 reply_finish(
     struct rk_redis *r, redisReply *rep, int errnum, struct rk_err *err)
@@ -401,6 +557,11 @@ reply_finish(
 		set_io_reason(r, r->ctx, "command", errnum);
 		r->stats.drops++;
 		(void)conn_fail(r, err);
+		return NULL;
+	}
+	if (rk_redis_reply_readonly(rep)) {
+		conn_readonly(r, rep, err);
+		freeReplyObject(rep);
 		return NULL;
 	}
 	conn_ok(r);
@@ -472,8 +633,72 @@ rk_redis_pipeline(
 		}
 		replies[i] = rep;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!rk_redis_reply_readonly(replies[i]))
+			continue;
+		conn_readonly(r, replies[i], err);
+		for (size_t k = 0; k < n; k++)
+			freeReplyObject(replies[k]);
+		return -1;
+	}
 	if (n > 0)
 		conn_ok(r);
+	return 0;
+}
+
+bool
+rk_redis_reply_readonly(const redisReply *rep)
+{
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR || rep->str == NULL)
+		return false;
+	/* a script's write on a replica: "... READONLY You can't write" */
+	return strncmp(rep->str, "READONLY", 8) == 0 ||
+	    strncmp(rep->str, "MASTERDOWN", 10) == 0 ||
+	    strstr(rep->str, "READONLY You can't write") != NULL;
+}
+
+int
+rk_redis_sentinel_addr(const redisReply *rep, char *host, size_t n,
+    unsigned *port, struct rk_err *err)
+{
+	char *end;
+	unsigned long p;
+
+	if (rep->type == REDIS_REPLY_NIL ||
+	    (rep->type == REDIS_REPLY_ARRAY && rep->elements == 0))
+		return rk_err_set(
+		    err, "the sentinel does not know this master");
+	if (rep->type == REDIS_REPLY_ERROR)
+		return rk_err_set(err, "%s", rep->str);
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING)
+		return rk_err_set(err, "unexpected answer to SENTINEL");
+	errno = 0;
+	p = strtoul(rep->element[1]->str, &end, 10);
+	if (rep->element[0]->len == 0 || rep->element[0]->len >= n ||
+	    *end != '\0' || end == rep->element[1]->str || p == 0 || p > 65535)
+		return rk_err_set(
+		    err, "unexpected master address from SENTINEL");
+	memcpy(host, rep->element[0]->str, rep->element[0]->len + 1);
+	*port = (unsigned)p;
+	return 0;
+}
+
+int
+rk_redis_role_master(const redisReply *rep, struct rk_err *err)
+{
+	if (rep->type == REDIS_REPLY_ERROR)
+		return strncmp(rep->str, "NOPERM", 6) == 0
+		    ? 0
+		    : rk_err_set(err, "ROLE: %s", rep->str);
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING)
+		return rk_err_set(err, "ROLE: unexpected answer");
+	if (strcmp(rep->element[0]->str, "master") != 0)
+		return rk_err_set(err,
+		    "the sentinels' master is a %s (a failover is under way)",
+		    rep->element[0]->str);
 	return 0;
 }
 
@@ -580,7 +805,13 @@ rk_redis_opts_from_cfg(struct rk_redis_opts *o, const struct rk_cfg_redis *c)
 	o->host = c->host;
 	o->port = (unsigned)c->port;
 	o->unix_path = c->socket;
+	o->username = c->username;
 	o->password = c->password;
+	o->sentinels = c->sentinels;
+	o->nsentinels = c->nsentinels;
+	o->master_name = c->masterName;
+	o->sentinel_username = c->sentinelUsername;
+	o->sentinel_password = c->sentinelPassword;
 	o->database = (unsigned)c->database;
 	o->connect_timeout_ms = (unsigned)c->connectTimeout;
 	o->command_timeout_ms = (unsigned)c->commandTimeout;

@@ -14,6 +14,14 @@
  * connecting count as connection failures.  Outages are logged at most
  * once per log_interval_ms, recoveries once per logged outage.
  *
+ * Sentinel: with sentinels set, every connect asks them in turn for the
+ * address of master_name (SENTINEL get-master-addr-by-name; the one that
+ * answered is asked first next time) and checks with ROLE that the
+ * server it reaches is the master.  A READONLY answer (the server was
+ * demoted by a failover) counts like a lost connection, so the next
+ * command asks the sentinels again: a failover is followed without a
+ * restart, and meanwhile callers see failures (their fail mode).
+ *
  * Threading: a struct rk_redis belongs to one thread at a time (one per
  * milter worker thread or event loop); there is no global state.  A struct
  * rk_redis_script is immutable after init and may be shared by all.
@@ -32,6 +40,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "rk_parse.h"
 #include "rk_str.h"
 
 /* ------------------------------------------------------------ connection */
@@ -44,6 +53,7 @@ struct rk_redis_opts {
 	const char *host;            /* default "127.0.0.1" */
 	unsigned port;               /* default 6379 */
 	const char *unix_path;       /* if set and not "", used instead */
+	const char *username;        /* ACL user; NULL: AUTH password only */
 	const char *password;        /* NULL or "": no AUTH */
 	unsigned database;           /* SELECT; default 0 */
 	unsigned connect_timeout_ms; /* default 1000 */
@@ -54,6 +64,11 @@ struct rk_redis_opts {
 	unsigned log_interval_ms;    /* default 60000 */
 	rk_redis_clock_fn *clock;    /* default CLOCK_MONOTONIC; for tests */
 	void *clock_arg;             /* borrowed; passed to clock */
+	/* Sentinel mode when nsentinels > 0: host/port/unix_path unused. */
+	const struct rk_endpoint *sentinels; /* inet endpoints */
+	size_t nsentinels;
+	const char *master_name;
+	const char *sentinel_username, *sentinel_password;
 };
 
 struct rk_cfg_redis;
@@ -128,6 +143,24 @@ const char *rk_redis_key(const struct rk_redis *r, struct rk_buf *out,
 /* "host:port" or "unix:/path", for messages; borrowed until free. */
 const char *rk_redis_where(const struct rk_redis *r);
 void rk_redis_stats(const struct rk_redis *r, struct rk_redis_stats *out);
+
+/* ------------------------------------------------- replies (shared) */
+
+/* An error answer that means "not the master any more" (READONLY). */
+bool rk_redis_reply_readonly(const redisReply *rep);
+/*
+ * The answer to SENTINEL get-master-addr-by-name: copies the host into
+ * host[n] and the port into *port.  Returns 0, or -1 with err filled
+ * (nil: the sentinel does not know the name).
+ */
+int rk_redis_sentinel_addr(const redisReply *rep, char *host, size_t n,
+    unsigned *port, struct rk_err *err);
+/*
+ * The answer to ROLE: 0 if the server is a master, -1 with err filled if
+ * not.  A NOPERM error (an ACL user without ROLE) is taken as a master:
+ * the READONLY answers still tell.
+ */
+int rk_redis_role_master(const redisReply *rep, struct rk_err *err);
 
 /* --------------------------------------------------------------- scripts */
 

@@ -16,6 +16,13 @@
  * the loop), so a dead or hung Redis costs a decision nothing and is
  * never hammered.
  *
+ * Sentinel mode (redis.sentinels): before each connect the sentinels are
+ * asked in turn, asynchronously and each within redis.connectTimeout, for
+ * the master's address; the server reached must answer ROLE as master
+ * (instead of the PING).  A READONLY answer (the master was demoted by a
+ * failover) fails that operation and drops the connection, so the next
+ * connect asks the sentinels again.
+ *
  * EVALSHA first; on NOSCRIPT (first use, Redis restarted, SCRIPT FLUSH)
  * the same operation is sent again as EVAL, which caches the script.
  *
@@ -49,12 +56,22 @@ struct pd_redis {
 	struct pd_metrics *m;
 	redisAsyncContext *ac; /* NULL while down */
 	bool connected;
-	char *host, *unix_path, *password, *prefix;
+	char *host, *unix_path, *username, *password, *prefix;
 	int port, database;
 	unsigned connect_ms, command_ms, backoff_ms;
 	struct event *retry_ev;   /* reconnect after backoff */
 	struct event *connect_ev; /* connect timeout */
 	struct event *reset_ev;   /* drop the connection from the loop */
+	char reset_why[600];      /* what reset_ev logs; "": a timeout */
+	char where[300];          /* for logs: host:port, path, name@... */
+	/* sentinel mode */
+	struct rk_endpoint *sentinels; /* owned copy */
+	size_t nsentinels, sfirst, sasked;
+	char *master_name, *sentinel_username, *sentinel_password;
+	redisAsyncContext *sac;    /* the sentinel being asked, or NULL */
+	struct event *sentinel_ev; /* next step: ask on, or connect */
+	struct event *stimer_ev;   /* the sentinel's time limit */
+	bool sentinel_found;
 	struct rk_redis_script script;
 	struct rk_ratelimit log_rl;
 	bool was_down;
@@ -130,10 +147,9 @@ down_log(struct pd_redis *r, const char *what)
 
 	r->was_down = true;
 	if (rk_ratelimit_allow(&r->log_rl, pd_now_ms(), &suppressed))
-		rk_log_warnx("redis=%s:%d status=down reason=\"%s\" "
+		rk_log_warnx("redis=%s status=down reason=\"%s\" "
 		             "suppressed=%lu",
-		    r->unix_path ? r->unix_path : r->host, r->port, what,
-		    suppressed);
+		    r->where, what, suppressed);
 }
 
 static void
@@ -178,19 +194,29 @@ on_ping(redisAsyncContext *ac, void *reply, void *privdata)
 	(void)privdata;
 	if (r == NULL || r->ac != ac)
 		return;
-	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+	if (rep == NULL ||
+	    (r->nsentinels == 0 && rep->type == REDIS_REPLY_ERROR)) {
 		/* NOAUTH, WRONGPASS, a bad database: not usable */
+		snprintf(r->reset_why, sizeof(r->reset_why), "%s",
+		    rep != NULL ? rep->str : "no answer");
 		event_active(r->reset_ev, 0, 0);
-		if (rep != NULL)
-			down_log(r, rep->str);
 		return;
+	}
+	if (r->nsentinels > 0) {
+		struct rk_err e;
+
+		if (rk_redis_role_master(rep, &e) < 0) {
+			snprintf(
+			    r->reset_why, sizeof(r->reset_why), "%s", e.msg);
+			event_active(r->reset_ev, 0, 0);
+			return;
+		}
 	}
 	event_del(r->connect_ev);
 	r->connected = true;
 	r->backoff_ms = BACKOFF_MIN_MS;
 	if (r->was_down) {
-		rk_log_info("redis=%s:%d status=up",
-		    r->unix_path ? r->unix_path : r->host, r->port);
+		rk_log_info("redis=%s status=up", r->where);
 		r->was_down = false;
 	}
 }
@@ -238,9 +264,15 @@ redis_drop(struct pd_redis *r, const char *why)
 static void
 on_reset(evutil_socket_t fd, short what, void *arg)
 {
+	struct pd_redis *r = arg;
+	char why[sizeof(r->reset_why)];
+
 	(void)fd;
 	(void)what;
-	redis_drop(arg, "command timeout");
+	snprintf(why, sizeof(why), "%s",
+	    r->reset_why[0] ? r->reset_why : "command timeout");
+	r->reset_why[0] = '\0';
+	redis_drop(r, why);
 }
 
 static void
@@ -258,9 +290,14 @@ send_setup(struct pd_redis *r)
 	char db[16];
 
 	if (r->password != NULL && r->password[0] != '\0') {
-		const char *argv[2] = { "AUTH", r->password };
+		const char *argv[3] = { "AUTH", r->password, NULL };
 
-		redisAsyncCommandArgv(r->ac, NULL, NULL, 2, argv, NULL);
+		if (r->username != NULL) {
+			argv[1] = r->username;
+			argv[2] = r->password;
+		}
+		redisAsyncCommandArgv(
+		    r->ac, NULL, NULL, r->username != NULL ? 3 : 2, argv, NULL);
 	}
 	if (r->database != 0) {
 		const char *argv[2] = { "SELECT", db };
@@ -268,14 +305,181 @@ send_setup(struct pd_redis *r)
 		snprintf(db, sizeof(db), "%d", r->database);
 		redisAsyncCommandArgv(r->ac, NULL, NULL, 2, argv, NULL);
 	}
+	if (r->nsentinels > 0)
+		ping[0] = "ROLE";
 	redisAsyncCommandArgv(r->ac, on_ping, NULL, 1, ping, NULL);
+}
+
+/* ------------------------------------------------------------- sentinels */
+
+static void
+set_where(struct pd_redis *r)
+{
+	if (r->unix_path != NULL)
+		snprintf(r->where, sizeof(r->where), "%s", r->unix_path);
+	else if (r->nsentinels > 0 && r->host == NULL)
+		snprintf(
+		    r->where, sizeof(r->where), "%s@sentinels", r->master_name);
+	else
+		snprintf(r->where, sizeof(r->where), "%s%s%s:%d",
+		    r->master_name ? r->master_name : "",
+		    r->master_name ? "@" : "", r->host, r->port);
+}
+
+static struct timeval
+ms_tv(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* Ends the current question (from the loop, never inside hiredis). */
+static void
+sentinel_done(struct pd_redis *r, bool found)
+{
+	redisAsyncContext *sac = r->sac;
+
+	r->sac = NULL;
+	event_del(r->stimer_ev);
+	if (sac != NULL) {
+		sac->data = NULL;
+		redisAsyncFree(sac); /* deferred by hiredis in its callbacks */
+	}
+	r->sentinel_found = found;
+	event_active(r->sentinel_ev, 0, 0);
+}
+
+static void
+on_sentinel_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct pd_redis *r = ac->data;
+	char host[256];
+	unsigned port;
+	struct rk_err e;
+
+	(void)privdata;
+	if (r == NULL || r->sac != ac || reply == NULL)
+		return; /* gone; the disconnect callback moves on */
+	if (rk_redis_sentinel_addr(reply, host, sizeof(host), &port, &e) < 0) {
+		rk_log_debug("redis sentinel=%zu: %s", r->sfirst, e.msg);
+		sentinel_done(r, false);
+		return;
+	}
+	free(r->host);
+	r->host = rk_strdup(host);
+	r->port = (int)port;
+	set_where(r);
+	sentinel_done(r, true);
+}
+
+static void
+on_sentinel_gone(const redisAsyncContext *ac, int status)
+{
+	struct pd_redis *r = ac->data;
+
+	(void)status;
+	if (r == NULL || r->sac != ac)
+		return;
+	r->sac = NULL; /* hiredis frees it after this callback */
+	sentinel_done(r, false);
+}
+
+static void
+on_sentinel_connect(const redisAsyncContext *ac, int status)
+{
+	if (status != REDIS_OK)
+		on_sentinel_gone(ac, status);
+}
+
+static void
+on_sentinel_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sentinel_done(arg, false);
+}
+
+static void master_connect(struct pd_redis *r);
+
+/* Asks the next sentinel; after the last, Redis is down for a backoff. */
+static void
+sentinel_ask(struct pd_redis *r)
+{
+	const struct rk_endpoint *s;
+	struct timeval tv = ms_tv(r->connect_ms);
+	redisAsyncContext *ac;
+
+	if (r->sasked == r->nsentinels) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "no sentinel named master %s",
+		    r->master_name);
+		down_log(r, why);
+		schedule_retry(r);
+		return;
+	}
+	r->sfirst = (r->sfirst + (r->sasked > 0)) % r->nsentinels;
+	s = &r->sentinels[r->sfirst];
+	r->sasked++;
+	ac = redisAsyncConnect(s->host, s->port);
+	if (ac == NULL || ac->err ||
+	    redisLibeventAttach(ac, r->base) != REDIS_OK) {
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		sentinel_done(r, false);
+		return;
+	}
+	ac->data = r;
+	r->sac = ac;
+	redisAsyncSetConnectCallback(ac, on_sentinel_connect);
+	redisAsyncSetDisconnectCallback(ac, on_sentinel_gone);
+	event_add(r->stimer_ev, &tv);
+	if (r->sentinel_password != NULL) {
+		const char *a[3] = { "AUTH", r->sentinel_password, NULL };
+
+		if (r->sentinel_username != NULL) {
+			a[1] = r->sentinel_username;
+			a[2] = r->sentinel_password;
+		}
+		redisAsyncCommandArgv(
+		    ac, NULL, NULL, r->sentinel_username ? 3 : 2, a, NULL);
+	}
+	redisAsyncCommand(ac, on_sentinel_reply, NULL,
+	    "SENTINEL get-master-addr-by-name %s", r->master_name);
+}
+
+/* The next step after a sentinel answered or failed. */
+static void
+on_sentinel_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_redis *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->sentinel_found)
+		master_connect(r);
+	else
+		sentinel_ask(r);
 }
 
 static void
 redis_connect(struct pd_redis *r)
 {
-	struct timeval tv = { r->connect_ms / 1000,
-		(r->connect_ms % 1000) * 1000 };
+	if (r->ac != NULL || r->sac != NULL)
+		return;
+	if (r->nsentinels == 0) {
+		master_connect(r);
+		return;
+	}
+	r->sasked = 0;
+	sentinel_ask(r);
+}
+
+static void
+master_connect(struct pd_redis *r)
+{
+	struct timeval tv = ms_tv(r->connect_ms);
 	redisAsyncContext *ac;
 
 	if (r->ac != NULL)
@@ -310,9 +514,23 @@ pd_redis_new(struct event_base *base, const struct rk_cfg_redis *cfg,
 
 	r->base = base;
 	r->m = m;
-	r->host = rk_strdup(cfg->host ? cfg->host : "127.0.0.1");
-	if (cfg->socket != NULL && cfg->socket[0] != '\0')
+	r->nsentinels = cfg->nsentinels;
+	if (r->nsentinels > 0) {
+		r->sentinels =
+		    rk_reallocarray(NULL, r->nsentinels, sizeof(*r->sentinels));
+		memcpy(r->sentinels, cfg->sentinels,
+		    r->nsentinels * sizeof(*r->sentinels));
+		r->master_name = rk_strdup(cfg->masterName);
+		if (cfg->sentinelUsername != NULL)
+			r->sentinel_username = rk_strdup(cfg->sentinelUsername);
+		if (cfg->sentinelPassword != NULL)
+			r->sentinel_password = rk_strdup(cfg->sentinelPassword);
+	} else
+		r->host = rk_strdup(cfg->host ? cfg->host : "127.0.0.1");
+	if (r->nsentinels == 0 && cfg->socket != NULL && cfg->socket[0] != '\0')
 		r->unix_path = rk_strdup(cfg->socket);
+	if (cfg->username != NULL)
+		r->username = rk_strdup(cfg->username);
 	if (cfg->password != NULL)
 		r->password = rk_strdup(cfg->password);
 	r->prefix = rk_strdup(cfg->keyPrefix ? cfg->keyPrefix : "");
@@ -326,6 +544,9 @@ pd_redis_new(struct event_base *base, const struct rk_cfg_redis *cfg,
 	r->retry_ev = evtimer_new(base, on_retry, r);
 	r->connect_ev = evtimer_new(base, on_connect_timeout, r);
 	r->reset_ev = event_new(base, -1, 0, on_reset, r);
+	r->sentinel_ev = event_new(base, -1, 0, on_sentinel_step, r);
+	r->stimer_ev = evtimer_new(base, on_sentinel_timeout, r);
+	set_where(r);
 	rk_redis_script_init(&r->script, pd_ratelimit_lua);
 	rk_ratelimit_init(&r->log_rl, 60000);
 	redis_connect(r);
@@ -344,11 +565,25 @@ pd_redis_free(struct pd_redis *r)
 		ac->data = NULL;
 		redisAsyncFree(ac);
 	}
+	if (r->sac != NULL) {
+		redisAsyncContext *sac = r->sac;
+
+		r->sac = NULL;
+		sac->data = NULL;
+		redisAsyncFree(sac);
+	}
 	event_free(r->retry_ev);
 	event_free(r->connect_ev);
 	event_free(r->reset_ev);
+	event_free(r->sentinel_ev);
+	event_free(r->stimer_ev);
 	free(r->host);
 	free(r->unix_path);
+	free(r->username);
+	free(r->master_name);
+	free(r->sentinels);
+	free(r->sentinel_username);
+	rk_free_secret(r->sentinel_password);
 	rk_free_secret(r->password);
 	free(r->prefix);
 	free(r);
@@ -381,7 +616,6 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	struct pd_redis_op *op = privdata;
 	redisReply *rep = reply;
 
-	(void)ac;
 	op->queued = false;
 	if (is_noscript(rep) && !op->sent_eval && op->cb != NULL) {
 		op->sent_eval = true;
@@ -397,7 +631,14 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	if (rep == NULL)
 		op_answer(op, NULL, "connection");
-	else if (rep->type == REDIS_REPLY_ERROR) {
+	else if (rk_redis_reply_readonly(rep)) {
+		op_answer(op, NULL, "readonly");
+		if (op->r->ac == ac) {
+			snprintf(op->r->reset_why, sizeof(op->r->reset_why),
+			    "%s", "not the master any more (READONLY)");
+			event_active(op->r->reset_ev, 0, 0);
+		}
+	} else if (rep->type == REDIS_REPLY_ERROR) {
 		rk_log_warnx("redis script error: %s", rep->str);
 		op_answer(op, NULL, "reply");
 	} else

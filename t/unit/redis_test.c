@@ -269,6 +269,12 @@ server_cleanup(struct server *s)
 	"/tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"    \
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock"
 
+static const struct rk_endpoint sentinel = {
+	.kind = RK_EP_INET, .host = "127.0.0.1", .port = 26379
+};
+static const struct rk_endpoint unix_ep = { .kind = RK_EP_UNIX,
+	.path = "/run/s.sock" };
+
 static void
 test_opts_invalid(void)
 {
@@ -289,6 +295,14 @@ test_opts_invalid(void)
 		    { .command_timeout_ms = 90000000 }, "exceeds" },
 		{ "database above INT_MAX", { .database = 3000000000u },
 		    "database 3000000000 out of range" },
+		{ "sentinels without a master name",
+		    { .sentinels = &sentinel, .nsentinels = 1 },
+		    "sentinels need a master name" },
+		{ "a unix socket as sentinel",
+		    { .sentinels = &unix_ep,
+		        .nsentinels = 1,
+		        .master_name = "m" },
+		    "a sentinel is host:port" },
 	};
 
 	for (size_t i = 0; i < NELEMS(cases); i++) {
@@ -317,6 +331,12 @@ test_opts_valid(void)
 		    "unix:/run/r.sock" },
 		{ "empty unix path means TCP",
 		    { .host = "redis", .unix_path = "" }, "redis:6379" },
+		{ "sentinels: the master's name until one answers",
+		    { .sentinels = &sentinel,
+		        .nsentinels = 1,
+		        .master_name = "relay",
+		        .unix_path = "/run/r.sock" },
+		    "relay@sentinels" },
 	};
 	struct rk_redis *r;
 	struct rk_buf key;
@@ -816,6 +836,125 @@ server_tests(void)
 	server_cleanup(&auth);
 }
 
+/* An array reply of the given strings (NULL: a nil element). */
+static redisReply *
+mkarray(size_t n, const char *const *v)
+{
+	redisReply *r = calloc(1, sizeof(*r));
+
+	r->type = REDIS_REPLY_ARRAY;
+	r->elements = n;
+	r->element = calloc(n ? n : 1, sizeof(*r->element));
+	for (size_t i = 0; i < n; i++) {
+		redisReply *e = calloc(1, sizeof(*e));
+
+		e->type = v[i] ? REDIS_REPLY_STRING : REDIS_REPLY_NIL;
+		e->str = v[i] ? strdup(v[i]) : NULL;
+		e->len = v[i] ? strlen(v[i]) : 0;
+		r->element[i] = e;
+	}
+	return r;
+}
+
+static redisReply *
+mkscalar(int type, const char *str)
+{
+	redisReply *r = calloc(1, sizeof(*r));
+
+	r->type = type;
+	r->str = str ? strdup(str) : NULL;
+	r->len = str ? strlen(str) : 0;
+	return r;
+}
+
+/* The answers relaykit reads from sentinels and demoted masters. */
+static void
+test_replies(void)
+{
+	static const struct {
+		const char *name;
+		const char *v[3];
+		size_t n;
+		int rc;
+		const char *host;
+		unsigned port;
+	} addr[] = {
+		{ "sentinel: an address", { "10.0.0.5", "6380" }, 2, 0,
+		    "10.0.0.5", 6380 },
+		{ "sentinel: IPv6", { "::1", "7000" }, 2, 0, "::1", 7000 },
+		{ "sentinel: port 0", { "h", "0" }, 2, -1, NULL, 0 },
+		{ "sentinel: port too big", { "h", "65536" }, 2, -1, NULL, 0 },
+		{ "sentinel: port not a number", { "h", "63x" }, 2, -1, NULL,
+		    0 },
+		{ "sentinel: empty host", { "", "6379" }, 2, -1, NULL, 0 },
+		{ "sentinel: three elements", { "h", "1", "x" }, 3, -1, NULL,
+		    0 },
+		{ "sentinel: unknown name (empty array)", { NULL }, 0, -1, NULL,
+		    0 },
+		{ "sentinel: a nil element", { "h", NULL }, 2, -1, NULL, 0 },
+	};
+	char host[64];
+	unsigned port;
+	struct rk_err err;
+	redisReply *r;
+
+	for (size_t i = 0; i < NELEMS(addr); i++) {
+		int rc;
+
+		r = mkarray(addr[i].n, addr[i].v);
+		port = 0;
+		rc = rk_redis_sentinel_addr(r, host, sizeof(host), &port, &err);
+		ok(rc == addr[i].rc &&
+		        (rc != 0 ||
+		            (strcmp(host, addr[i].host) == 0 &&
+		                port == addr[i].port)),
+		    "%s", addr[i].name);
+		freeReplyObject(r);
+	}
+	r = mkscalar(REDIS_REPLY_NIL, NULL);
+	ok(rk_redis_sentinel_addr(r, host, sizeof(host), &port, &err) < 0 &&
+	        has(err.msg, "does not know"),
+	    "sentinel: nil: the name is unknown");
+	freeReplyObject(r);
+	r = mkarray(2, (const char *[]){ "averyveryverylonghostname", "1" });
+	ok(rk_redis_sentinel_addr(r, host, 8, &port, &err) < 0,
+	    "sentinel: a host longer than the buffer is refused");
+	freeReplyObject(r);
+
+	r = mkarray(3, (const char *[]){ "master", "0", NULL });
+	ok(rk_redis_role_master(r, &err) == 0, "ROLE: master");
+	freeReplyObject(r);
+	r = mkarray(2, (const char *[]){ "slave", "10.0.0.1" });
+	ok(rk_redis_role_master(r, &err) < 0 && has(err.msg, "slave"),
+	    "ROLE: a replica is refused, named");
+	freeReplyObject(r);
+	r = mkscalar(REDIS_REPLY_ERROR, "NOPERM this user has no permissions");
+	ok(rk_redis_role_master(r, &err) == 0,
+	    "ROLE: NOPERM (ACL) is taken as a master");
+	freeReplyObject(r);
+	r = mkscalar(REDIS_REPLY_ERROR, "ERR unknown command");
+	ok(rk_redis_role_master(r, &err) < 0, "ROLE: another error fails");
+	freeReplyObject(r);
+
+	r = mkscalar(REDIS_REPLY_ERROR,
+	    "READONLY You can't write against a read only replica.");
+	ok(rk_redis_reply_readonly(r), "READONLY: the plain answer");
+	freeReplyObject(r);
+	r = mkscalar(REDIS_REPLY_ERROR,
+	    "ERR Error running script (call to f_x): @user_script:1: "
+	    "@user_script: 1: -READONLY You can't write against a read only "
+	    "replica.");
+	ok(rk_redis_reply_readonly(r), "READONLY: inside a script's error");
+	freeReplyObject(r);
+	r = mkscalar(REDIS_REPLY_ERROR, "WRONGTYPE Operation against a key");
+	ok(!rk_redis_reply_readonly(r), "READONLY: other errors are not");
+	freeReplyObject(r);
+	r = mkscalar(REDIS_REPLY_STATUS, "READONLY");
+	ok(!rk_redis_reply_readonly(r), "READONLY: only as an error");
+	freeReplyObject(r);
+	ok(!rk_redis_reply_readonly(NULL), "READONLY: no reply is not");
+}
+
 int
 main(void)
 {
@@ -826,6 +965,7 @@ main(void)
 	test_ratelimit();
 	test_script_sha();
 	test_backoff();
+	test_replies();
 	server_tests();
 	return done_testing();
 }
