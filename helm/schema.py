@@ -160,6 +160,8 @@ def chart_keys(props):
     dns["rfc2136"]["properties"]["existingSecret"] = secret_ref(
         "key tsigSecret")
     p["redis"]["properties"]["existingSecret"] = secret_ref("key password")
+    p["redis"]["properties"]["sentinelExistingSecret"] = secret_ref(
+        "key password, the sentinels' own")
     p["dashboard"]["properties"]["auth"]["properties"]["existingSecret"] = \
         secret_ref("key password")
     p["redis"]["properties"]["bundled"] = {

@@ -99,6 +99,9 @@ relaykit-postconf and relaykit-bounce, "dns" for relaykit-dnsctl).
 {{- with dig "existingSecret" "" (.Values.redis | default dict) }}
 {{- $m = append $m (dict "name" "redis" "secret" . "key" "password" "in" (list "postfix" "milter" "policyd" "eventd" "webhookd") "dir" "/etc/relaykit/secrets/redis") }}
 {{- end }}
+{{- with dig "sentinelExistingSecret" "" (.Values.redis | default dict) }}
+{{- $m = append $m (dict "name" "redis-sentinel" "secret" . "key" "password" "in" (list "postfix" "milter" "policyd" "eventd" "webhookd") "dir" "/etc/relaykit/secrets/redis-sentinel") }}
+{{- end }}
 {{- toYaml (dict "mounts" $m) -}}
 {{- end -}}
 
@@ -137,8 +140,9 @@ mounted secrets and the bundled Redis's host.
 {{- $_ := unset . "existingSecret" }}{{ end }}{{ end }}
 {{- with $cfg.redis }}
 {{- if .existingSecret }}{{ $_ := set . "passwordFile" "/etc/relaykit/secrets/redis/password" }}{{ end }}
-{{- if and (include "relaykit.redisBundled" $) (not .host) (not .socket) }}{{ $_ := set . "host" (printf "%s-redis" $full) }}{{ end }}
-{{- $_ := unset . "existingSecret" }}{{ $_ := unset . "bundled" }}{{ end }}
+{{- if .sentinelExistingSecret }}{{ $_ := set . "sentinelPasswordFile" "/etc/relaykit/secrets/redis-sentinel/password" }}{{ end }}
+{{- if and (include "relaykit.redisBundled" $) (not .host) (not .socket) (not .sentinels) }}{{ $_ := set . "host" (printf "%s-redis" $full) }}{{ end }}
+{{- $_ := unset . "existingSecret" }}{{ $_ := unset . "sentinelExistingSecret" }}{{ $_ := unset . "bundled" }}{{ end }}
 {{- toYaml $cfg -}}
 {{- end -}}
 

@@ -29,9 +29,9 @@ like "$ajv" '^compiled strict' "ajv compiles values.schema.json in strict mode"
 
 # dummy secret files where the chart mounts Secrets, for relaykit's check
 mkdir -p "$T/secrets"
-for d in relay auth verp cloudflare tsig redis dashboard webhook-0; do mkdir -p "$T/secrets/$d"; done
+for d in relay auth verp cloudflare tsig redis redis-sentinel dashboard webhook-0; do mkdir -p "$T/secrets/$d"; done
 echo 'user:$y$j9T$abcdefghijklmnopqrstu$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO' >"$T/secrets/auth/users"
-for f in relay/password redis/password dashboard/password cloudflare/apiToken tsig/tsigSecret; do echo s3cret-s3cret-s3cret >"$T/secrets/$f"; done
+for f in relay/password redis/password redis-sentinel/password dashboard/password cloudflare/apiToken tsig/tsigSecret; do echo s3cret-s3cret-s3cret >"$T/secrets/$f"; done
 echo 0123456789abcdef0123456789abcdef >"$T/secrets/verp/hmacSecret"
 echo whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw >"$T/secrets/webhook-0/secret"
 
@@ -104,6 +104,10 @@ like "$full" 'passwordFile: /etc/relaykit/secrets/relay/password' "full: existin
 ok "full: no existingSecret key reaches relaykit.yaml" sh -c "! grep -q existingSecret '$T/full-values.relaykit.yaml'"
 like "$(cat "$T/external-redis-values.yaml")" 'host: redis.shared.svc.cluster.local' "external Redis: its host in relaykit.yaml"
 ok "external Redis: no bundled Redis" sh -c "! grep -q 'component: redis' '$T/external-redis-values.yaml'"
+sent=$(cat "$T/sentinel-values.relaykit.yaml")
+like "$sent" "sentinelPasswordFile: $T/secrets/redis-sentinel/password" "Sentinel: the sentinels' password from its Secret"
+like "$sent" 'masterName: relaykit' "Sentinel: sentinels and master name reach relaykit.yaml"
+ok "Sentinel: no host added for a bundled Redis" sh -c "! grep -q '^  host:' '$T/sentinel-values.relaykit.yaml'"
 proxy=$(cat "$T/proxy-protocol-values.yaml")
 like "$proxy" 'targetPort: 2525' "PROXY: the LoadBalancer targets the gate's port"
 like "$proxy" 'cidr: 10.0.0.5/32' "PROXY: the NetworkPolicy admits the trusted proxies to it"
