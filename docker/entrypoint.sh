@@ -135,6 +135,20 @@ overlay() {
 	fi
 	f=$(secret RK_REDIS_PASSWORD redis.pass)
 	[ -n "$f" ] && echo "set redis.passwordFile $(yq_str "$f")"
+	[ -n "${RK_REDIS_USERNAME:-}" ] &&
+		echo "set redis.username $(yq_str "$RK_REDIS_USERNAME")"
+	if [ -n "${RK_REDIS_SENTINELS:-}" ]; then
+		# "host:26379, host2:26379": the master from the sentinels
+		list=""
+		IFS=', ' read -r -a items <<<"$RK_REDIS_SENTINELS"
+		for item in "${items[@]}"; do
+			[ -n "$item" ] && list="$list${list:+, }$(yq_str "$item")"
+		done
+		echo "set redis.sentinels [$list]"
+		echo "set redis.masterName $(yq_str "${RK_REDIS_MASTER_NAME:-mymaster}")"
+	fi
+	f=$(secret RK_REDIS_SENTINEL_PASSWORD sentinel.pass)
+	[ -n "$f" ] && echo "set redis.sentinelPasswordFile $(yq_str "$f")"
 	[ -n "${RK_METRICS_ADDRESS:-}" ] &&
 		echo "set metrics.address $(yq_str "$RK_METRICS_ADDRESS")"
 	[ -n "${RK_LOG_LEVEL:-}" ] && echo "set log.level $(yq_str "$RK_LOG_LEVEL")"

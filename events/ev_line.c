@@ -593,9 +593,13 @@ other_line(struct cur *c, struct ev_line *l)
 		l->kind = EV_L_CONNECT;
 	} else if (starts(&m, "disconnect from ")) {
 		l->kind = EV_L_DISCONNECT;
-	} else if (lit(c, "NOQUEUE: reject: RCPT from ")) {
-		until(c, ' ');
-		if (lit(c, " ")) {
+	} else if (lit(c, "NOQUEUE: reject: ")) {
+		/* RCPT (postfix_exporter's count), MAIL (a full queue disk:
+		   452 4.3.1), CONNECT, DATA, END-OF-MESSAGE... */
+		l->stage = until(c, ' ');
+		if (lit(c, " from "))
+			until(c, ' ');
+		if (l->stage.n > 0 && lit(c, " ")) {
 			l->code = until(c, ' ');
 			l->kind = integer(l->code) >= 0 ? EV_L_SMTPD_REJECT
 			                                : EV_L_UNSUPPORTED;

@@ -47,7 +47,7 @@ struct ev_reader {
 	struct ev_clock clock;
 	struct rk_ratelimit fail_log;
 	uint64_t next_trim;
-	bool failed; /* the last write failed: say when it works again */
+	bool failed; /* Redis failed this batch: say when it works again */
 	_Atomic bool stop, up, done;
 	_Atomic uint64_t events;
 };
@@ -370,8 +370,10 @@ process(struct ev_reader *r)
 	}
 	nw = r->store ? wanted(r) : 0;
 	while (nw > 0 && !atomic_load(&r->stop) &&
-	    ev_store_fetch(r->store, r->t, r->want, nw, &err) != 0)
+	    ev_store_fetch(r->store, r->t, r->want, nw, &err) != 0) {
 		trouble(r, "reading message state", &err, &backoff);
+		r->failed = true;
+	}
 	for (size_t i = 0; i < r->nlines; i++)
 		ev_track_line(r->t, &r->lines[i]);
 	ev_follow_pos(r->f, &pos);

@@ -34,8 +34,8 @@ struct ev_stats {
 	    *smtp_deferred_dsn, *smtp_bounced_dsn, *smtp_timed_out,
 	    *smtp_status_deferred;
 	struct rk_metric *smtpd_connects, *smtpd_disconnects, *smtpd_fcrdns,
-	    *smtpd_lost, *smtpd_processed, *smtpd_rejected, *smtpd_sasl_failed,
-	    *smtpd_tls;
+	    *smtpd_lost, *smtpd_processed, *smtpd_rejected, *smtpd_rejects,
+	    *smtpd_sasl_failed, *smtpd_tls;
 	struct rk_metric *unsupported, *notifications, *virtual_delivered;
 	/* relaykit's own */
 	struct rk_metric *lines, *unparsed, *events, *dest;
@@ -58,6 +58,7 @@ static const char *const l_dsn[] = { "dsn" };
 static const char *const l_after[] = { "after_stage" };
 static const char *const l_sasl[] = { "sasl_method" };
 static const char *const l_code[] = { "code" };
+static const char *const l_stage_code[] = { "stage", "code" };
 static const char *const l_service_level[] = { "service", "level" };
 static const char *const l_program[] = { "program" };
 static const char *const l_event[] = { "event" };
@@ -69,8 +70,9 @@ static const int dest_events[] = { RK_EVT_DELIVERED, RK_EVT_DEFERRED,
 static const char *const stages[] = { "before_queue_manager", "queue_manager",
 	"connection_setup", "transmission" };
 
-#define CTR(name, help)     rk_metrics_counter(reg, name, help, 0, NULL)
-#define CTRV(name, help, l) rk_metrics_counter(reg, name, help, 1, l)
+#define CTR(name, help)      rk_metrics_counter(reg, name, help, 0, NULL)
+#define CTRV(name, help, l)  rk_metrics_counter(reg, name, help, 1, l)
+#define CTRV2(name, help, l) rk_metrics_counter(reg, name, help, 2, l)
 #define HIST(name, help, b)                                                    \
 	rk_metrics_histogram(                                                  \
 	    reg, name, help, sizeof(b) / sizeof(b[0]), b, 0, NULL)
@@ -153,6 +155,11 @@ init_smtpd(struct ev_stats *s, struct rk_metrics *reg)
 	    "Total number of messages processed.", l_sasl);
 	s->smtpd_rejected = CTRV("postfix_smtpd_messages_rejected_total",
 	    "Total number of NOQUEUE rejects.", l_code);
+	s->smtpd_rejects = CTRV2("relaykit_eventd_smtpd_rejects_total",
+	    "NOQUEUE rejects at every SMTP stage (postfix_smtpd_messages_"
+	    "rejected_total counts RCPT only), by stage and code: 452 at MAIL "
+	    "is a full queue disk.",
+	    l_stage_code);
 	s->smtpd_sasl_failed =
 	    CTR("postfix_smtpd_sasl_authentication_failures_total",
 	        "Total number of SASL authentication failures.");
@@ -436,10 +443,16 @@ ev_stats_line(struct ev_stats *s, const struct ev_line *l)
 	case EV_L_DISCONNECT:
 		rk_metric_inc(s->smtpd_disconnects, NULL);
 		break;
-	case EV_L_SMTPD_REJECT:
-		rk_metric_inc(s->smtpd_rejected,
-		    RK_LABELS(cstr(l->code, buf, sizeof(buf))));
+	case EV_L_SMTPD_REJECT: {
+		char st[32];
+
+		cstr(l->stage, st, sizeof(st));
+		cstr(l->code, buf, sizeof(buf));
+		if (strcmp(st, "RCPT") == 0)
+			rk_metric_inc(s->smtpd_rejected, RK_LABELS(buf));
+		rk_metric_inc(s->smtpd_rejects, RK_LABELS(st, buf));
 		break;
+	}
 	case EV_L_LOST:
 		rk_metric_inc(
 		    s->smtpd_lost, RK_LABELS(cstr(l->stage, buf, sizeof(buf))));

@@ -89,7 +89,8 @@ INTEG_TESTS += t/integ/webhookd.t t/integ/webhookd_crash.t \
 EXTRA_DIST += t/integ/webhookd_lib.sh t/integ/wh_receiver.py \
 	t/integ/wh_verify.js
 # Every Redis key the programs write expires or is bounded.
-INTEG_TESTS += t/integ/redis_keys.t t/integ/redis_sentinel.t
+INTEG_TESTS += t/integ/redis_keys.t t/integ/redis_sentinel.t t/integ/fault_slow.t
+EXTRA_DIST += t/integ/delay_proxy.py
 
 # The live dashboard (dashboard.watch) inside relaykit-eventd; its page
 # (events/dash/) is compiled into the binary.

@@ -30,7 +30,7 @@ zero(struct pd_metrics *m)
 {
 	static const char *const verbs[] = { "dunno", "defer", "reject" };
 	static const char *const kinds[] = { "down", "timeout", "connection",
-		"reply" };
+		"reply", "readonly" };
 	static const char *const modes[] = { "open", "closed" };
 	static const char *const results[] = { "ok", "failed" };
 

@@ -30,6 +30,17 @@ out=$(pm run --rm --network none -e RK_DOMAINS=example.test -e RK_TRUSTED_NETWOR
 is "$rc" 78 "a wide trusted network from the environment is refused (78)"
 like "$out" 'mail.trustedNetworks\[0\]: 0.0.0.0/0 is wider than /8' "with relaykit's own message"
 
+# --- Redis Sentinel and an ACL user from the environment
+out=$(pm run --rm --network none -e RK_DOMAINS=example.test \
+	-e RK_REDIS_SENTINELS='10.0.0.11:26379, 10.0.0.12:26379' -e RK_REDIS_MASTER_NAME=relay \
+	-e RK_REDIS_USERNAME=relaykit -e RK_REDIS_PASSWORD=rk-pass -e RK_REDIS_SENTINEL_PASSWORD=s-pass \
+	"$RK_IMAGE" config 2>&1)
+like "$out" 'sentinels: \["10.0.0.11:26379", "10.0.0.12:26379"\]' "RK_REDIS_SENTINELS becomes redis.sentinels"
+like "$out" 'masterName: "relay"' "RK_REDIS_MASTER_NAME becomes redis.masterName"
+like "$out" 'username: "relaykit"' "RK_REDIS_USERNAME becomes redis.username"
+like "$out" 'sentinelPasswordFile: ' "the sentinels' password goes to a file"
+ok "no password in the printed configuration" sh -c "! printf '%s' \"\$1\" | grep -q 'rk-pass\\|s-pass'" _ "$out"
+
 # --- standalone, for real
 SMTP=$(free_port) SINKP=$(free_port)
 M1=$(free_port) M2=$(free_port) M3=$(free_port) M4=$(free_port)

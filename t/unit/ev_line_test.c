@@ -180,6 +180,16 @@ test_formats(void)
 		    "from x[1.2.3.4]: 554 5.7.1 <v@w>: Relay access denied; "
 		    "from=<a@b> to=<v@w> proto=ESMTP helo=<x>",
 		    EV_L_SMTPD_REJECT, "smtpd", "", "", "", 1796015668000LL },
+		{ "NOQUEUE reject at MAIL (a full queue disk)",
+		    "Nov 30 05:14:28 h postfix/smtpd[3]: NOQUEUE: reject: MAIL "
+		    "from unknown[127.0.0.1]: 452 4.3.1 Insufficient system "
+		    "storage; proto=ESMTP helo=<vm>",
+		    EV_L_SMTPD_REJECT, "smtpd", "", "", "", 1796015668000LL },
+		{ "NOQUEUE reject at CONNECT",
+		    "Nov 30 05:14:28 h postfix/smtpd[3]: NOQUEUE: reject: "
+		    "CONNECT from x[1.2.3.4]: 554 5.7.1 <x[1.2.3.4]>: Client "
+		    "host rejected: Access denied; proto=SMTP",
+		    EV_L_SMTPD_REJECT, "smtpd", "", "", "", 1796015668000LL },
 		{ "bounce notification",
 		    "Nov 30 05:14:28 h postfix/bounce[3]: ABCDEF1234: sender "
 		    "non-delivery notification: 0123456789",
@@ -382,9 +392,48 @@ test_restore(void)
 	ev_track_free(t);
 }
 
+/* NOQUEUE rejects: the SMTP stage and the code, for the metrics. */
+static void
+test_rejects(void)
+{
+	static const struct {
+		const char *line, *stage, *code;
+	} cases[] = {
+		{ "Nov 30 05:14:28 h postfix/smtpd[3]: NOQUEUE: reject: MAIL "
+		  "from "
+		  "unknown[127.0.0.1]: 452 4.3.1 Insufficient system storage; "
+		  "proto=ESMTP helo=<vm>",
+		    "MAIL", "452" },
+		{ "Nov 30 05:14:28 h postfix/smtpd[3]: NOQUEUE: reject: RCPT "
+		  "from "
+		  "x[1.2.3.4]: 554 5.7.1 <v@w>: Relay access denied; "
+		  "from=<a@b> "
+		  "to=<v@w> proto=ESMTP helo=<x>",
+		    "RCPT", "554" },
+		{ "Nov 30 05:14:28 h postfix/smtpd[3]: NOQUEUE: reject: DATA "
+		  "from "
+		  "x[1.2.3.4]: 450 4.7.1 later; proto=ESMTP helo=<x>",
+		    "DATA", "450" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ev_line l;
+
+		parse(cases[i].line, &l);
+		ok(l.kind == EV_L_SMTPD_REJECT &&
+		        l.stage.n == strlen(cases[i].stage) &&
+		        memcmp(l.stage.p, cases[i].stage, l.stage.n) == 0 &&
+		        l.code.n == strlen(cases[i].code) &&
+		        memcmp(l.code.p, cases[i].code, l.code.n) == 0,
+		    "reject at %s: stage and code %s", cases[i].stage,
+		    cases[i].code);
+	}
+}
+
 int
 main(void)
 {
+	test_rejects();
 	test_delivery_fields();
 	test_formats();
 	test_cut_and_flattened();
