@@ -46,11 +46,22 @@ now_ms(void)
 }
 
 static void
+forget_state(void *arg, const struct ev_msg *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+/* Messages turn clean every FLUSH_EVERY lines, as a daemon's batch
+   does: only clean ones leave memory, so memory stays flat. */
+#define FLUSH_EVERY 4096
+
+static void
 parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 {
 	struct ev_clock clk = { 0 };
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, count = 0;
 	ssize_t n;
 
 	while ((n = getline(&line, &cap, in)) >= 0) {
@@ -59,7 +70,10 @@ parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 		ev_line_parse(line, (size_t)n, now, &clk, &l);
 		ev_stats_line(stats, &l);
 		ev_track_line(t, &l);
+		if (++count % FLUSH_EVERY == 0)
+			ev_track_flush(t, forget_state, NULL);
 	}
+	ev_track_flush(t, forget_state, NULL);
 	free(line);
 }
 

@@ -129,7 +129,11 @@ find(const struct ev_track *t, const char *qid)
 	return NULL;
 }
 
-/* Drops the oldest clean messages past the bound. */
+/*
+ * Drops the oldest clean messages past the bound, never the newest: that
+ * is the one get() just made and hands out (when every other message is
+ * dirty, it would be the only candidate).
+ */
 static void
 evict(struct ev_track *t)
 {
@@ -138,7 +142,7 @@ evict(struct ev_track *t)
 	while (t->count > t->max && m != NULL) {
 		struct ev_msg *next = m->next;
 
-		if (!m->dirty) {
+		if (!m->dirty && m != t->newest) {
 			unlink_msg(t, m);
 			msg_free(m);
 		}

@@ -52,6 +52,16 @@ rk_event_type_parse(const char *name)
 	return -1;
 }
 
+/* v as exactly n decimal digits, zero-padded. */
+static void
+put_digits(char *p, int n, unsigned v)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 char *
 rk_event_time(int64_t ms, char *out)
 {
@@ -62,9 +72,28 @@ rk_event_time(int64_t ms, char *out)
 		snprintf(out, RK_EVENT_TIME_LEN, "1970-01-01T00:00:00.000Z");
 		return out;
 	}
-	/* strftime knows the field widths; only the milliseconds are ours */
-	strftime(out, RK_EVENT_TIME_LEN - 5, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + strlen(out), 6, ".%03uZ", (unsigned)(ms % 1000));
+	if (tm.tm_year + 1900 > 9999) {
+		/* strftime knows the wider years; only the ms are ours */
+		strftime(out, RK_EVENT_TIME_LEN - 5, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(out + strlen(out), 6, ".%03uZ", (unsigned)(ms % 1000));
+		return out;
+	}
+	/* by hand: this runs for every event, and printf is slow */
+	put_digits(out, 4, (unsigned)tm.tm_year + 1900);
+	out[4] = '-';
+	put_digits(out + 5, 2, (unsigned)tm.tm_mon + 1);
+	out[7] = '-';
+	put_digits(out + 8, 2, (unsigned)tm.tm_mday);
+	out[10] = 'T';
+	put_digits(out + 11, 2, (unsigned)tm.tm_hour);
+	out[13] = ':';
+	put_digits(out + 14, 2, (unsigned)tm.tm_min);
+	out[16] = ':';
+	put_digits(out + 17, 2, (unsigned)tm.tm_sec);
+	out[19] = '.';
+	put_digits(out + 20, 3, (unsigned)(ms % 1000));
+	out[23] = 'Z';
+	out[24] = '\0';
 	return out;
 }
 
@@ -181,20 +210,40 @@ put_str(struct rk_buf *b, const char *s)
 	rk_buf_putc(b, '"');
 }
 
+/* Digits by hand: printf's machinery was most of eventd's CPU. */
 static void
 put_int(struct rk_buf *b, int64_t v)
 {
-	if (v < 0)
+	char d[24];
+	size_t i = sizeof(d);
+	uint64_t u = (uint64_t)v;
+
+	if (v < 0) {
 		rk_buf_append(b, "null", 4);
-	else
-		rk_buf_printf(b, "%lld", (long long)v);
+		return;
+	}
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	rk_buf_append(b, d + i, sizeof(d) - i);
+}
+
+/* "key": (a key is a literal that needs no escaping) */
+static void
+put_key(struct rk_buf *b, const char *k)
+{
+	rk_buf_putc(b, '"');
+	rk_buf_puts(b, k);
+	rk_buf_append(b, "\":", 2);
 }
 
 /* ,"key": */
 static void
 key(struct rk_buf *b, const char *k)
 {
-	rk_buf_printf(b, ",\"%s\":", k);
+	rk_buf_putc(b, ',');
+	put_key(b, k);
 }
 
 /* inbound.security's verdicts on a report. */
@@ -251,7 +300,8 @@ static void
 put_delays(struct rk_buf *b, const struct rk_event *ev)
 {
 	for (size_t i = 0; i < RK_STAGE_N; i++) {
-		rk_buf_printf(b, "%c\"%s\":", i ? ',' : '{', stage_names[i]);
+		rk_buf_putc(b, i ? ',' : '{');
+		put_key(b, stage_names[i]);
 		put_int(b, ev->delays_ms[i]);
 	}
 	rk_buf_putc(b, '}');
@@ -273,8 +323,11 @@ rk_event_json_buf(const struct rk_event *ev, struct rk_buf *b)
 
 	rk_buf_puts(b, "{\"id\":");
 	put_str(b, ev->id);
-	rk_buf_printf(b, ",\"event\":\"%s\",\"timestamp\":\"%s\"",
-	    rk_event_type_name((int)ev->type), rk_event_time(ev->time_ms, ts));
+	rk_buf_puts(b, ",\"event\":\"");
+	rk_buf_puts(b, rk_event_type_name((int)ev->type));
+	rk_buf_puts(b, "\",\"timestamp\":\"");
+	rk_buf_puts(b, rk_event_time(ev->time_ms, ts));
+	rk_buf_putc(b, '"');
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		key(b, strs[i].key);
 		put_str(b, strs[i].val);

@@ -392,6 +392,39 @@ test_restore(void)
 	ev_track_free(t);
 }
 
+/*
+ * More new messages in one batch than eventd.maxMessages, every older one
+ * dirty (waiting for the batch's write): the bound gives way rather than
+ * evicting the message being tracked (it used to be freed while in use).
+ */
+static void
+test_bound_all_dirty(void)
+{
+	struct got g = { .n = 0 };
+	struct ev_track *t = ev_track_new(2, collect, &g);
+	char line[512];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line),
+		    "Nov 30 05:14:28 h postfix/cleanup[1]: ABCDEF12%02d: "
+		    "message-id=<m%d@example.com>",
+		    i, i);
+		feed(t, line);
+		snprintf(line, sizeof(line),
+		    "Nov 30 05:14:28 h postfix/qmgr[2]: ABCDEF12%02d: "
+		    "from=<app@example.com>, size=900, nrcpt=1 (queue active)",
+		    i);
+		feed(t, line);
+	}
+	is_int((long long)g.n, 5, "bound 2, five new messages: five queued");
+	ok(g.n == 5 && strstr(g.json[4], "<m4@example.com>") != NULL,
+	    "the last one still has its Message-ID");
+	free_got(&g);
+	ev_track_flush(t, no_state, NULL);
+	ok(ev_track_count(t) <= 5, "flushed: the bound applies again");
+	ev_track_free(t);
+}
+
 /* NOQUEUE rejects: the SMTP stage and the code, for the metrics. */
 static void
 test_rejects(void)
@@ -438,6 +471,7 @@ main(void)
 	test_formats();
 	test_cut_and_flattened();
 	test_tracker();
+	test_bound_all_dirty();
 	test_restore();
 	return done_testing();
 }

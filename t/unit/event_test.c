@@ -146,6 +146,14 @@ test_ids_and_names(void)
 	is_str(rk_event_time(0, t), "1970-01-01T00:00:00.000Z", "epoch");
 	is_str(rk_event_time(951782400007LL, t), "2000-02-29T00:00:00.007Z",
 	    "leap day, ms padded");
+	is_str(rk_event_time(1796015668999LL, t), "2026-11-30T05:14:28.999Z",
+	    "every field two digits, ms three");
+	is_str(rk_event_time(-5, t), "1970-01-01T00:00:00.000Z",
+	    "before the epoch: the epoch");
+	is_str(rk_event_time(253402300799000LL, t), "9999-12-31T23:59:59.000Z",
+	    "the last four-digit year");
+	is_str(rk_event_time(253402300800000LL, t), "10000-01-01T00:00:00.000Z",
+	    "a five-digit year is written whole");
 	for (int i = 0; i < RK_EVT_NTYPES; i++)
 		is_int(rk_event_type_parse(rk_event_type_name(i)), i,
 		    "type %s round-trips", rk_event_type_name(i));
