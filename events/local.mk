@@ -90,6 +90,8 @@ EXTRA_DIST += t/integ/webhookd_lib.sh t/integ/wh_receiver.py \
 	t/integ/wh_verify.js
 # Every Redis key the programs write expires or is bounded.
 INTEG_TESTS += t/integ/redis_keys.t t/integ/redis_sentinel.t t/integ/fault_slow.t
+# Issue 19: two relay hosts on one Redis; kill -9 of each part under load.
+INTEG_TESTS += t/integ/multi_host.t t/integ/fault_kill.t
 EXTRA_DIST += t/integ/delay_proxy.py
 
 # The live dashboard (dashboard.watch) inside relaykit-eventd; its page

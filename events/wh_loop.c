@@ -90,6 +90,7 @@ struct wh_loop {
 	struct rk_metric *m_deliveries, *m_latency, *m_backlog, *m_disabled,
 	    *m_dead, *m_fanout, *m_inflight, *m_redis;
 	_Atomic bool stop, up;
+	bool need_setup; /* the consumer groups must be made (again) */
 };
 
 static uint64_t
@@ -331,6 +332,8 @@ trouble(struct wh_loop *l, const char *what, const struct rk_err *err)
 	atomic_store(&l->up, false);
 	rk_metric_inc(l->m_redis, RK_LABELS(what));
 	l->redis_retry = mono_ms() + 1000;
+	if (strstr(err->msg, "NOGROUP") != NULL)
+		l->need_setup = true; /* Redis lost its groups: make them */
 	if (rk_ratelimit_allow(&l->fail_log, mono_ms(), &n))
 		rk_log_warnx("redis: %s failed: %s; events wait in Redis and "
 		             "in the log, nothing is lost (logged once a "
@@ -735,6 +738,18 @@ wh_loop_run(struct wh_loop *l)
 		int running = 0;
 		size_t filed;
 
+		if (now >= l->redis_retry && l->need_setup) {
+			l->need_setup = false;
+			if (wh_store_setup(l->st, l->names, l->neps, &err) != 0)
+				trouble(l, "read", &err);
+			else
+				rk_log_warnx(
+				    "redis: the consumer groups were "
+				    "gone (Redis lost its data): made "
+				    "again; events still in the stream "
+				    "are delivered, some maybe twice "
+				    "(same webhook-id)");
+		}
 		if (now >= l->redis_retry) {
 			bool claim = now >= l->next_claim;
 

@@ -203,6 +203,11 @@ wh_store_setup(struct wh_store *s, const char *const *endpoints, size_t n,
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = create_group(s, key(s, &b, "q", endpoints[i]), "0", err);
 	rk_buf_free(&b);
+	/* A group made again later means Redis lost it (a restart without
+	   persistence, a failover to an empty replica): what the stream
+	   holds then is all undelivered, eventd's re-read included. */
+	if (rc == 0)
+		s->from_start = true;
 	return rc;
 }
 

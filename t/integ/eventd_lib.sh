@@ -41,3 +41,13 @@ for n, line in enumerate(open(sys.argv[2]), 1):
 sys.exit(1 if bad else 0)
 P
 }
+
+# ev_start_as NAME YAML [ARGS...]: one more eventd (one per relay host),
+# its log in $T/eventd-NAME.log; sets EV_PID.
+ev_start_as() {
+	local name=$1 yaml=$2; shift 2
+	"$EV_BIN" -f -c "$yaml" "$@" >>"$T/eventd-$name.log" 2>&1 &
+	EV_PID=$!
+	track $EV_PID
+	wait_for "grep -q 'started: following' $T/eventd-$name.log" 20
+}

@@ -180,3 +180,42 @@ start_named() {
 	track $NAMED_PID
 	wait_for "grep -q ' running' '$dir/log'" 20
 }
+
+# port_open_at ADDRESS PORT: something listens on ADDRESS:PORT (a loopback
+# address other than 127.0.0.1, e.g. 127.0.0.2).
+port_open_at() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# pf_start_at NAME ADDRESS PORT [MAIN.CF LINES...]: pf_start, but smtpd
+# listens on ADDRESS:PORT, a loopback address of its own (127.0.0.2,
+# 127.0.0.3, ...): one more relay host on this machine.  Only master.cf
+# names the address: Linux routes all of 127/8 to lo, so smtpd can bind
+# it, but Postfix refuses an inet_interfaces that no interface carries
+# ("no local interface found for 127.0.0.2"), so that stays 127.0.0.1.
+# Sets PF.
+pf_start_at() {
+	local name=$1 addr=$2 port=$3; shift 3
+	case $addr in 127.*) ;; *) diag "pf_start_at: $addr is not a loopback address"; return 1 ;; esac
+	PF=$T/pf-$name
+	pf_configure "$PF" "$port" "$@"
+	sed -i "s/^127\.0\.0\.1:$port\([[:space:]]\)/$addr:$port\1/" "$PF/etc/master.cf"
+	postfix -c "$PF/etc" start >"$PF/start.log" 2>&1 ||
+		{ sed 's/^/# /' "$PF/start.log"; return 1; }
+	_pf_dirs="$_pf_dirs $PF"
+	wait_for "port_open_at $addr $port" 20
+}
+
+# wait_until "TEST EXPR" [SECONDS]: wait_for by the clock, for a test
+# that takes a while itself (reading a stream, a log): gives up once
+# SECONDS have passed, however many polls that was.
+wait_until() {
+	local cond=$1 end=$((SECONDS + ${2:-20}))
+	while :; do
+		eval "$cond" && return 0
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+# untrack PID: a tracked process the test killed itself, so that the
+# cleanup never signals whatever process gets its PID next.
+untrack() { _pids=$(printf ' %s ' $_pids | sed "s/ $1 / /"); }
