@@ -9,10 +9,12 @@
 # decisions kept answering in the fail mode meanwhile, and the stream on
 # the new master holds exactly one event per event of the log: eventd saw
 # that Redis had lost its latest writes and read the log again from the
-# position the new master kept.
+# position the new master kept; and webhookd, following the same failover,
+# has delivered every one of them to the receiver.
 . "$top_srcdir/t/integ/lib.sh"
 . "$top_srcdir/t/integ/policyd_lib.sh"
 . "$top_srcdir/t/integ/eventd_lib.sh"
+. "$top_srcdir/t/integ/webhookd_lib.sh"
 need redis-server redis-cli
 
 mp=$(free_port) rp=$(free_port) s1=$(free_port) s2=$(free_port) s3=$(free_port)
@@ -122,6 +124,21 @@ eventd:
   pollInterval: 50ms
 Y
 ok "eventd starts" ev_start "$T/ev.yaml"
+hp=$(free_port)
+ok "the webhook receiver listens" wh_receiver "$hp"
+printf 'whsec_%s\n' "$(head -c 24 /dev/urandom | base64)" >"$T/whsec"
+cat >"$T/wh.yaml" <<Y
+$redis_cfg
+metrics: {webhookdPort: $(free_port)}
+webhooks:
+  enabled: true
+  startAt: beginning
+  endpoints:
+    - name: app
+      url: http://127.0.0.1:$hp/ok
+      secretFile: $T/whsec
+Y
+ok "webhookd starts" wh_start "$T/wh.yaml" w1
 evcount() { rcli "$1" xlen rk:events; }
 first=$("$EV_BIN" --parse <(head -1000 "$T/all.log") | wc -l)
 ok "the first part's events reach the master" \
@@ -161,13 +178,20 @@ ok "eventd re-reads what Redis lost: the new master holds every event" \
 	wait_for "[ \"\$(evcount $rp)\" -ge $want ]" 40
 sleep 0.5
 is "$(evcount "$rp")" "$want" "exactly one event per event of the log ($want)"
-ids=$(rcli "$rp" --raw xrange rk:events - + | grep -o '^{"id":"evt_[^"]*"' | sort)
+rcli "$rp" --raw xrange rk:events - + | grep '^{"id":"evt_' >"$T/stream.json"
+ids=$(grep -o '^{"id":"evt_[^"]*"' "$T/stream.json" | sort)
 is "$(printf '%s\n' "$ids" | uniq | wc -l)" "$want" "no event id twice"
 like "$(cat "$T/eventd.log")" 'Redis lost writes.*re-reading the log' \
 	"eventd says why it read the log again"
+# the endpoint wants every type but queued (the default)
+grep -v '"event":"queued"' "$T/stream.json" | cut -d'"' -f4 | sort -u >"$T/stream.ids"
+missing() { wh_ids "$T/hooks-$hp.jsonl" /ok | sort -u | comm -23 "$T/stream.ids" - | wc -l; }
+ok "webhooks resume through the failover: every event of the new master's stream reached the receiver" \
+	wait_until "[ \$(missing) -eq 0 ]" 60
+diag "webhooks: $(wh_ids "$T/hooks-$hp.jsonl" /ok | wc -l) requests for $(wc -l <"$T/stream.ids") events ($(missing) missing)"
 pos=$(rcli "$rp" --raw get "$(rcli "$rp" --raw keys 'rk:eventd:pos:*' | head -1)")
 is "$(printf '%s' "$pos" | cut -d: -f3)" "$(stat -c %s "$LOG")" \
 	"its position is the log's end"
 
-kill "$PD_PID" "$EV_PID"
+kill "$PD_PID" "$EV_PID" "$WH_PID"
 done_testing
