@@ -16,6 +16,7 @@
 # (chart_render.t validates them).  The Redis image is built from the
 # same Debian base (t/integ/redis.Containerfile): redis:7 cannot be pulled.
 . "$top_srcdir/t/integ/lib.sh"
+from_source_only "the chart's image"
 . "$top_srcdir/t/integ/container_lib.sh"
 . "$top_srcdir/t/integ/chart_lib.sh"
 ct_need swaks catatonit

@@ -15,6 +15,7 @@
 # as in every test: the system's /etc/postfix is never touched.  Needs root
 # (dpkg); refuses to run where relaykit is already installed.
 . "$top_srcdir/t/integ/lib.sh"
+from_source_only "the Debian package"
 SRC=$(cd "$top_srcdir" && pwd)
 # bail REASON: a failure with its reason (a skip would hide it).
 bail() { printf 'not ok %d - %s\n1..%d\n' $((_tap_n + 1)) "$*" $((_tap_n + 1)); exit 1; }

@@ -8,6 +8,7 @@
 # it at once with a deferred message kept in the queue volume, which a
 # second container on the same volumes delivers, signed with the same key.
 . "$top_srcdir/t/integ/lib.sh"
+from_source_only "the image"
 . "$top_srcdir/t/integ/container_lib.sh"
 ct_need swaks
 [ -x "$PY" ] && $PY -c 'import dkim' 2>/dev/null || ct_bail "python3-dkim is not installed"

@@ -219,3 +219,21 @@ wait_until() {
 # untrack PID: a tracked process the test killed itself, so that the
 # cleanup never signals whatever process gets its PID next.
 untrack() { _pids=$(printf ' %s ' $_pids | sed "s/ $1 / /"); }
+
+# sanitizer_build: this build's programs carry AddressSanitizer (./test's
+# second pass).
+sanitizer_build() {
+	ldd "$top_builddir/milter/relaykit-milter" 2>/dev/null | grep -q libasan
+}
+
+# from_source_only WHAT: for a test of an artifact built from the source
+# tree (the package, the image), not from this build: in the sanitizer
+# pass it would build and test the very same thing again, so it says so
+# and ends there.
+from_source_only() {
+	if sanitizer_build; then
+		ok "$1 is built from the source tree, not from this build: the normal pass tested it" true
+		done_testing
+		exit
+	fi
+}

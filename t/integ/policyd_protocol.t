@@ -214,7 +214,7 @@ is "$n" 3 "two policyd processes on one Redis enforce one limit (3 of 6 admitted
 
 # Under valgrind: requests, a rate-limit answer, malformed input, a
 # reload and a clean exit leave no error and no leak.
-if ldd "$PD_BIN" 2>/dev/null | grep -q libasan; then
+if sanitizer_build; then
 	# ASan and valgrind do not mix; this build's own checks ran above.
 	ok "no valgrind pass in an AddressSanitizer build" true
 elif command -v valgrind >/dev/null 2>&1; then
