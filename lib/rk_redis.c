@@ -623,8 +623,10 @@ rk_redis_pipeline(
 		    rep == NULL) {
 			int e = errno;
 
-			while (i-- > 0)
+			while (i-- > 0) {
 				freeReplyObject(replies[i]);
+				replies[i] = NULL;
+			}
 			if (r->ctx != NULL)
 				(void)reply_finish(r, NULL, e, err);
 			else
@@ -637,8 +639,10 @@ rk_redis_pipeline(
 		if (!rk_redis_reply_readonly(replies[i]))
 			continue;
 		conn_readonly(r, replies[i], err);
-		for (size_t k = 0; k < n; k++)
+		for (size_t k = 0; k < n; k++) {
 			freeReplyObject(replies[k]);
+			replies[k] = NULL;
+		}
 		return -1;
 	}
 	if (n > 0)

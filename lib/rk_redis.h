@@ -125,9 +125,10 @@ redisReply *rk_redis_commandv(struct rk_redis *r, struct rk_err *err,
  * then rk_redis_pipeline sends them all in one write and reads every
  * reply into replies[0..n-1] (the caller frees each).  Returns 0, or -1
  * with err filled when the connection failed: then no reply is returned
- * and the queued commands are gone (the connection is dropped, as for
- * rk_redis_command).  Appending connects first (subject to the backoff)
- * and returns -1 when that fails.
+ * (replies[] is all NULL, so a caller that frees up to the first NULL
+ * frees nothing twice) and the queued commands are gone (the connection is
+ * dropped, as for rk_redis_command).  Appending connects first (subject to the
+ * backoff) and returns -1 when that fails.
  */
 int rk_redis_append(struct rk_redis *r, struct rk_err *err, size_t argc,
     const char **argv, const size_t *argvlen);
