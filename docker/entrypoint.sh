@@ -38,6 +38,17 @@ yq_str() {
 	s=${s//\"/\\\"}
 	printf '"%s"' "$s"
 }
+
+# yq_list "a, b c": the items (split on commas and blanks) as quoted YAML
+# scalars separated by ", ", for a flow list.
+yq_list() {
+	local list="" item items
+	IFS=', ' read -r -a items <<<"$1"
+	for item in "${items[@]}"; do
+		[ -n "$item" ] && list="$list${list:+, }$(yq_str "$item")"
+	done
+	printf '%s' "$list"
+}
 # env_bool NAME: the variable as true/false, or die.
 env_bool() {
 	case "${!1,,}" in
@@ -109,12 +120,7 @@ overlay() {
 	[ -n "${RK_DKIM_KEY_SIZE:-}" ] && echo "set dkim.keySize $(env_int RK_DKIM_KEY_SIZE)"
 	if [ -n "${RK_SENDER_ALLOWED:-}" ]; then
 		echo "set senderValidation.enabled true"
-		list=""
-		IFS=', ' read -r -a items <<<"$RK_SENDER_ALLOWED"
-		for item in "${items[@]}"; do
-			[ -n "$item" ] && list="$list${list:+, }$(yq_str "$item")"
-		done
-		echo "set senderValidation.allowedFrom [$list]"
+		echo "set senderValidation.allowedFrom [$(yq_list "$RK_SENDER_ALLOWED")]"
 	fi
 	if [ -n "${RK_AUTH_USERS:-}${RK_AUTH_USERS_FILE:-}" ]; then
 		# "login:password login2:hash" (or a file of such lines)
@@ -139,12 +145,7 @@ overlay() {
 		echo "set redis.username $(yq_str "$RK_REDIS_USERNAME")"
 	if [ -n "${RK_REDIS_SENTINELS:-}" ]; then
 		# "host:26379, host2:26379": the master from the sentinels
-		list=""
-		IFS=', ' read -r -a items <<<"$RK_REDIS_SENTINELS"
-		for item in "${items[@]}"; do
-			[ -n "$item" ] && list="$list${list:+, }$(yq_str "$item")"
-		done
-		echo "set redis.sentinels [$list]"
+		echo "set redis.sentinels [$(yq_list "$RK_REDIS_SENTINELS")]"
 		echo "set redis.masterName $(yq_str "${RK_REDIS_MASTER_NAME:-mymaster}")"
 	fi
 	f=$(secret RK_REDIS_SENTINEL_PASSWORD sentinel.pass)
