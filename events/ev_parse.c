@@ -45,13 +45,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-forget_state(void *arg, const struct ev_msg *m)
-{
-	(void)arg;
-	(void)m;
-}
-
 /* Messages turn clean every FLUSH_EVERY lines, as a daemon's batch
    does: only clean ones leave memory, so memory stays flat. */
 #define FLUSH_EVERY 4096
@@ -71,9 +64,9 @@ parse_stream(FILE *in, struct ev_track *t, struct ev_stats *stats, int64_t now)
 		ev_stats_line(stats, &l);
 		ev_track_line(t, &l);
 		if (++count % FLUSH_EVERY == 0)
-			ev_track_flush(t, forget_state, NULL);
+			ev_track_flush(t, NULL, NULL);
 	}
-	ev_track_flush(t, forget_state, NULL);
+	ev_track_flush(t, NULL, NULL);
 	free(line);
 }
 

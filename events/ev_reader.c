@@ -373,13 +373,6 @@ flush_state(void *arg, const struct ev_msg *m)
 		ev_batch_add_state(arg, m);
 }
 
-static void
-forget_state(void *arg, const struct ev_msg *m)
-{
-	(void)arg;
-	(void)m;
-}
-
 /* One batch, from parsed lines to a stored transaction. */
 static void
 process(struct ev_reader *r)
@@ -410,7 +403,7 @@ process(struct ev_reader *r)
 	if (r->store == NULL) {
 		/* nothing is stored, but messages must turn clean: only clean
 		   ones leave memory at eventd.maxMessages */
-		ev_track_flush(r->t, forget_state, NULL);
+		ev_track_flush(r->t, NULL, NULL);
 		return;
 	}
 	ev_track_flush(r->t, flush_state, &r->b);

@@ -513,7 +513,8 @@ ev_track_flush(struct ev_track *t,
 	for (size_t i = 0; i < t->ndirty; i++) {
 		struct ev_msg *m = t->dirty[i];
 
-		fn(arg, m);
+		if (fn != NULL)
+			fn(arg, m);
 		m->dirty = false;
 		for (size_t j = 0; j < m->nr; j++)
 			m->r[j].dirty = false;

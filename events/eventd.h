@@ -156,8 +156,9 @@ bool ev_track_wants(
  */
 void ev_track_restore(struct ev_track *t, const char *qid,
     const char *const *fields, const char *const *values, size_t n);
-/* Calls fn for each message changed since the last call, then marks it
-   clean.  The message is borrowed for the call. */
+/* Calls fn (unless NULL: nothing to store) for each message changed
+   since the last call, then marks it clean.  The message is borrowed for
+   the call. */
 void ev_track_flush(struct ev_track *t,
     void (*fn)(void *arg, const struct ev_msg *m), void *arg);
 size_t ev_track_count(const struct ev_track *t);
