@@ -137,19 +137,8 @@ opts_check(const struct rk_redis_opts *o, struct rk_err *err)
 static void
 redis_set_where(struct rk_redis *r)
 {
-	const char *name = r->master_name ? r->master_name : "";
-	const char *at = r->master_name ? "@" : "";
-
-	if (r->unix_path != NULL)
-		snprintf(r->where, sizeof(r->where), "unix:%s", r->unix_path);
-	else if (r->host == NULL)
-		snprintf(r->where, sizeof(r->where), "%s@sentinels", name);
-	else if (strchr(r->host, ':') != NULL) /* IPv6 literal */
-		snprintf(r->where, sizeof(r->where), "%s%s[%s]:%u", name, at,
-		    r->host, r->port);
-	else
-		snprintf(r->where, sizeof(r->where), "%s%s%s:%u", name, at,
-		    r->host, r->port);
+	rk_redis_format_where(r->where, sizeof(r->where), r->unix_path,
+	    r->master_name, r->host, r->port);
 }
 
 static char *
@@ -402,12 +391,11 @@ sentinel_ask(struct rk_redis *r, const struct rk_endpoint *s)
 	if (c == NULL)
 		return -1;
 	if (r->sentinel_password != NULL) {
-		const char *a3[] = { "AUTH", r->sentinel_username,
-			r->sentinel_password };
-		const char *a2[] = { "AUTH", r->sentinel_password };
+		const char *auth[3];
+		int n = rk_redis_auth_argv(
+		    auth, r->sentinel_username, r->sentinel_password);
 
-		if (conn_setup_cmd(r, c, "AUTH", r->sentinel_username ? 3 : 2,
-		        r->sentinel_username ? a3 : a2) < 0)
+		if (conn_setup_cmd(r, c, "AUTH", n, auth) < 0)
 			goto out;
 	}
 	rep = redisCommand(
@@ -464,14 +452,11 @@ static int
 conn_setup(struct rk_redis *r, redisContext *c)
 {
 	char db[16];
-	/* AUTH [username] password: ACL users and plain requirepass */
-	const char *auth3[] = { "AUTH", r->username, r->password };
-	const char *auth2[] = { "AUTH", r->password };
-	const char *sel[] = { "SELECT", db };
+	const char *auth[3], *sel[] = { "SELECT", db };
 
 	if (r->password != NULL &&
-	    conn_setup_cmd(r, c, "AUTH", r->username ? 3 : 2,
-	        r->username ? auth3 : auth2) < 0)
+	    conn_setup_cmd(r, c, "AUTH",
+	        rk_redis_auth_argv(auth, r->username, r->password), auth) < 0)
 		return -1;
 	snprintf(db, sizeof(db), "%u", r->database);
 	if (conn_setup_cmd(r, c, "SELECT", 2, sel) < 0)
@@ -648,6 +633,33 @@ rk_redis_pipeline(
 	if (n > 0)
 		conn_ok(r);
 	return 0;
+}
+
+int
+rk_redis_auth_argv(
+    const char *argv[3], const char *username, const char *password)
+{
+	argv[0] = "AUTH";
+	argv[1] = username != NULL ? username : password;
+	argv[2] = username != NULL ? password : NULL;
+	return username != NULL ? 3 : 2;
+}
+
+void
+rk_redis_format_where(char *out, size_t n, const char *unix_path,
+    const char *master_name, const char *host, unsigned port)
+{
+	const char *name = master_name ? master_name : "";
+	const char *at = master_name ? "@" : "";
+
+	if (unix_path != NULL)
+		snprintf(out, n, "unix:%s", unix_path);
+	else if (host == NULL)
+		snprintf(out, n, "%s@sentinels", name);
+	else if (strchr(host, ':') != NULL) /* IPv6 literal */
+		snprintf(out, n, "%s%s[%s]:%u", name, at, host, port);
+	else
+		snprintf(out, n, "%s%s%s:%u", name, at, host, port);
 }
 
 bool

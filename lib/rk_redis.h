@@ -147,6 +147,20 @@ void rk_redis_stats(const struct rk_redis *r, struct rk_redis_stats *out);
 
 /* ------------------------------------------------- replies (shared) */
 
+/*
+ * "AUTH [username] password" into argv[3]: an ACL user's login, or the
+ * password alone (the default user, requirepass).  Returns argc (2 or 3).
+ */
+int rk_redis_auth_argv(
+    const char *argv[3], const char *username, const char *password);
+/*
+ * The label logs give a server: "unix:/path", "host:port", "[v6]:port",
+ * or with a master name (Sentinel) "name@host:port", "name@sentinels"
+ * while no sentinel has answered (host NULL).
+ */
+void rk_redis_format_where(char *out, size_t n, const char *unix_path,
+    const char *master_name, const char *host, unsigned port);
+
 /* An error answer that means "not the master any more" (READONLY). */
 bool rk_redis_reply_readonly(const redisReply *rep);
 /*

@@ -290,14 +290,10 @@ send_setup(struct pd_redis *r)
 	char db[16];
 
 	if (r->password != NULL && r->password[0] != '\0') {
-		const char *argv[3] = { "AUTH", r->password, NULL };
+		const char *argv[3];
+		int n = rk_redis_auth_argv(argv, r->username, r->password);
 
-		if (r->username != NULL) {
-			argv[1] = r->username;
-			argv[2] = r->password;
-		}
-		redisAsyncCommandArgv(
-		    r->ac, NULL, NULL, r->username != NULL ? 3 : 2, argv, NULL);
+		redisAsyncCommandArgv(r->ac, NULL, NULL, n, argv, NULL);
 	}
 	if (r->database != 0) {
 		const char *argv[2] = { "SELECT", db };
@@ -315,15 +311,8 @@ send_setup(struct pd_redis *r)
 static void
 set_where(struct pd_redis *r)
 {
-	if (r->unix_path != NULL)
-		snprintf(r->where, sizeof(r->where), "%s", r->unix_path);
-	else if (r->nsentinels > 0 && r->host == NULL)
-		snprintf(
-		    r->where, sizeof(r->where), "%s@sentinels", r->master_name);
-	else
-		snprintf(r->where, sizeof(r->where), "%s%s%s:%d",
-		    r->master_name ? r->master_name : "",
-		    r->master_name ? "@" : "", r->host, r->port);
+	rk_redis_format_where(r->where, sizeof(r->where), r->unix_path,
+	    r->master_name, r->host, (unsigned)r->port);
 }
 
 static struct timeval
@@ -436,14 +425,11 @@ sentinel_ask(struct pd_redis *r)
 	redisAsyncSetDisconnectCallback(ac, on_sentinel_gone);
 	event_add(r->stimer_ev, &tv);
 	if (r->sentinel_password != NULL) {
-		const char *a[3] = { "AUTH", r->sentinel_password, NULL };
+		const char *a[3];
+		int n = rk_redis_auth_argv(
+		    a, r->sentinel_username, r->sentinel_password);
 
-		if (r->sentinel_username != NULL) {
-			a[1] = r->sentinel_username;
-			a[2] = r->sentinel_password;
-		}
-		redisAsyncCommandArgv(
-		    ac, NULL, NULL, r->sentinel_username ? 3 : 2, a, NULL);
+		redisAsyncCommandArgv(ac, NULL, NULL, n, a, NULL);
 	}
 	redisAsyncCommand(ac, on_sentinel_reply, NULL,
 	    "SENTINEL get-master-addr-by-name %s", r->master_name);

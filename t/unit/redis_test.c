@@ -867,6 +867,27 @@ mkscalar(int type, const char *str)
 	return r;
 }
 
+/* AUTH's arguments and the label of a server, shared with policyd. */
+static void
+test_auth_where(void)
+{
+	const char *a[3];
+	char w[128];
+
+	ok(rk_redis_auth_argv(a, NULL, "pw") == 2 &&
+	        strcmp(a[0], "AUTH") == 0 && strcmp(a[1], "pw") == 0,
+	    "AUTH password: the default user");
+	ok(rk_redis_auth_argv(a, "rk", "pw") == 3 && strcmp(a[1], "rk") == 0 &&
+	        strcmp(a[2], "pw") == 0,
+	    "AUTH username password: an ACL user");
+	rk_redis_format_where(w, sizeof(w), NULL, "relay", "::1", 6380);
+	is_str(w, "relay@[::1]:6380", "where: master name, IPv6 in brackets");
+	rk_redis_format_where(w, sizeof(w), NULL, NULL, "10.0.0.5", 6379);
+	is_str(w, "10.0.0.5:6379", "where: host and port");
+	rk_redis_format_where(w, sizeof(w), "/run/r.sock", NULL, NULL, 0);
+	is_str(w, "unix:/run/r.sock", "where: a unix socket");
+}
+
 /* The answers relaykit reads from sentinels and demoted masters. */
 static void
 test_replies(void)
@@ -966,6 +987,7 @@ main(void)
 	test_script_sha();
 	test_backoff();
 	test_replies();
+	test_auth_where();
 	server_tests();
 	return done_testing();
 }
