@@ -62,6 +62,8 @@ void ev_dash_mask(const char *s, struct rk_buf *out);
 
 struct ev_dash_agg;
 struct ev_dash_agg *ev_dash_agg_new(void);
+/* Forget everything counted: as new, without a new allocation. */
+void ev_dash_agg_reset(struct ev_dash_agg *a);
 void ev_dash_agg_free(struct ev_dash_agg *a);
 /* Counts one event seen at now_ms (its own time decides the bucket). */
 void ev_dash_agg_add(

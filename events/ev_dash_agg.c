@@ -41,13 +41,20 @@ struct ev_dash_agg {
 	uint64_t seen;
 };
 
+void
+ev_dash_agg_reset(struct ev_dash_agg *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < EV_DASH_BUCKETS; i++)
+		a->bucket[i] = -1;
+}
+
 struct ev_dash_agg *
 ev_dash_agg_new(void)
 {
-	struct ev_dash_agg *a = rk_calloc(1, sizeof(*a));
+	struct ev_dash_agg *a = rk_malloc(sizeof(*a));
 
-	for (size_t i = 0; i < EV_DASH_BUCKETS; i++)
-		a->bucket[i] = -1;
+	ev_dash_agg_reset(a);
 	return a;
 }
 
