@@ -5,6 +5,11 @@
  * fetch from Redis the state of messages they name that memory lacks,
  * feed them to the tracker (events), and store events, states and the
  * position after the batch's last line in one transaction (ev_store).
+ * Pipelined: a batch's transaction goes out once the next batch's states
+ * are fetched, and Redis runs it while this thread tracks that next
+ * batch; its replies are read before the next one goes out, so one
+ * batch at most is in flight, and one that waits for lines is stored at
+ * once.
  * When Redis fails, the same batch is written again and again (backoff
  * 100 ms to 5 s) and no further line is read: the log itself is the
  * buffer, nothing is lost and memory does not grow.
@@ -39,8 +44,11 @@ struct ev_reader {
 	struct ev_store *store;
 	struct ev_pace *pace; /* NULL unless adaptiveRate.enabled */
 	struct ev_stats_io *io;
-	struct ev_batch b;
-	struct rk_buf raw; /* the batch's lines, each NUL-terminated */
+	struct ev_batch b;    /* the batch being built */
+	struct ev_batch sent; /* built before it; stored once pending */
+	bool pending;         /* sent holds a batch not yet stored */
+	uint64_t sent_t0;     /* when its write began */
+	struct rk_buf raw;    /* the batch's lines, each NUL-terminated */
 	size_t *off;
 	size_t nlines, caplines;
 	struct ev_line *lines;
@@ -170,6 +178,17 @@ ev_batch_clear(struct ev_batch *b)
 	b->nev = b->nup = b->npace = 0;
 }
 
+static void
+batch_free(struct ev_batch *b)
+{
+	ev_batch_clear(b);
+	rk_buf_free(&b->json);
+	free(b->joff);
+	free(b->type);
+	free(b->up);
+	free(b->pace);
+}
+
 /* ------------------------------------------------------------ reader */
 
 static void
@@ -234,12 +253,8 @@ ev_reader_free(struct ev_reader *r)
 	ev_track_free(r->t);
 	ev_store_free(r->store);
 	ev_pace_free(r->pace);
-	ev_batch_clear(&r->b);
-	rk_buf_free(&r->b.json);
-	free(r->b.joff);
-	free(r->b.type);
-	free(r->b.up);
-	free(r->b.pace);
+	batch_free(&r->b);
+	batch_free(&r->sent);
 	rk_buf_free(&r->raw);
 	free(r->off);
 	free(r->lines);
@@ -322,6 +337,8 @@ rewind_log(struct ev_reader *r, const struct rk_err *why)
 	ev_track_free(r->t);
 	r->t = ev_track_new((size_t)r->o.cfg->eventd.maxMessages, on_event, r);
 	ev_batch_clear(&r->b);
+	ev_batch_clear(&r->sent);
+	r->pending = false;
 	open_log(r);
 }
 
@@ -373,16 +390,10 @@ flush_state(void *arg, const struct ev_msg *m)
 		ev_batch_add_state(arg, m);
 }
 
-/* One batch, from parsed lines to a stored transaction. */
 static void
-process(struct ev_reader *r)
+parse_lines(struct ev_reader *r)
 {
-	uint64_t backoff = BACKOFF_MIN_MS, t0;
 	int64_t now = real_ms();
-	struct ev_pos pos;
-	struct rk_err err;
-	size_t nw;
-	int rc;
 
 	for (size_t i = 0; i < r->nlines; i++) {
 		const char *l = r->raw.data + r->off[i];
@@ -390,50 +401,131 @@ process(struct ev_reader *r)
 		ev_line_parse(l, strlen(l), now, &r->clock, &r->lines[i]);
 		ev_stats_line(r->o.stats, &r->lines[i]);
 	}
+}
+
+/* sent is stored: count it, say Redis works (again). */
+static void
+stored(struct ev_reader *r)
+{
+	rk_metric_observe(
+	    r->io->batches, (double)(mono_ms() - r->sent_t0) / 1000, NULL);
+	if (r->failed)
+		rk_log_info("redis: events are written again");
+	r->failed = false;
+	atomic_store(&r->up, true);
+	rk_metric_set(r->io->up, 1, NULL);
+	ev_batch_clear(&r->sent);
+	r->pending = false;
+}
+
+/*
+ * The pipeline failed (rc, err): store sent and fetch the batch's states
+ * again, one at a time, until Redis answers.  false when the log was
+ * rewound (Redis lost writes) or the reader stops: the batch at hand is
+ * dropped, and the position in Redis says where to read again.
+ */
+static bool
+recover(struct ev_reader *r, size_t nw, int rc, struct rk_err *err)
+{
+	uint64_t backoff = BACKOFF_MIN_MS;
+
+	for (;;) {
+		if (rc == EV_STORE_LOST) {
+			rewind_log(r, err);
+			return false;
+		}
+		if (rc != 0) {
+			trouble(r,
+			    r->pending ? "writing events"
+			               : "reading message state",
+			    err, &backoff);
+			r->failed = true;
+		}
+		if (rc != 0 && atomic_load(&r->stop))
+			return false;
+		if (r->pending) { /* tried once more even when stopping */
+			if ((rc = ev_store_write(r->store, &r->sent, err)) == 0)
+				stored(r);
+			continue;
+		}
+		if (nw == 0 || atomic_load(&r->stop))
+			return nw == 0;
+		rc = ev_store_fetch(r->store, r->t, r->want, nw, err);
+		if (rc == 0)
+			return true;
+	}
+}
+
+/* One batch: parsed, its states fetched (with the batch before it sent
+   to be stored), tracked, and left in sent to go out with the next. */
+static void
+process(struct ev_reader *r)
+{
+	struct ev_pos pos;
+	struct rk_err err;
+	size_t nw;
+	int rc;
+
+	parse_lines(r);
 	nw = r->store ? wanted(r) : 0;
-	while (nw > 0 && !atomic_load(&r->stop) &&
-	    ev_store_fetch(r->store, r->t, r->want, nw, &err) != 0) {
-		trouble(r, "reading message state", &err, &backoff);
-		r->failed = true;
+	if (r->store != NULL) {
+		/* the fetch first, on its own: Redis answers only once it has
+		   run all it read, and a transaction behind it would delay it
+		 */
+		rc = nw > 0 ? ev_store_fetch(r->store, r->t, r->want, nw, &err)
+		            : 0;
+		r->sent_t0 = mono_ms();
+		if (rc == 0 && r->pending)
+			rc = ev_store_send(r->store, NULL, 0, &r->sent, &err);
+		if (rc != 0 && !recover(r, nw, rc, &err))
+			return;
 	}
 	for (size_t i = 0; i < r->nlines; i++)
 		ev_track_line(r->t, &r->lines[i]);
-	ev_follow_pos(r->f, &pos);
-	ev_pos_format(&pos, r->b.pos, sizeof(r->b.pos));
 	if (r->store == NULL) {
 		/* nothing is stored, but messages must turn clean: only clean
 		   ones leave memory at eventd.maxMessages */
 		ev_track_flush(r->t, NULL, NULL);
 		return;
 	}
+	ev_follow_pos(r->f, &pos);
+	ev_pos_format(&pos, r->b.pos, sizeof(r->b.pos));
 	ev_track_flush(r->t, flush_state, &r->b);
-	t0 = mono_ms();
-	while (!atomic_load(&r->stop) &&
-	    (rc = ev_store_write(r->store, &r->b, &err)) != 0) {
-		if (rc == EV_STORE_LOST) {
-			rewind_log(r, &err);
+	if (r->pending) {
+		rc = ev_store_write_recv(r->store, &r->sent, &err);
+		if (rc == 0)
+			stored(r);
+		else if (!recover(r, 0, rc, &err))
 			return;
-		}
-		trouble(r, "writing events", &err, &backoff);
-		r->failed = true;
 	}
-	if (atomic_load(&r->stop))
-		return; /* not written: the position says so, re-read later */
-	rk_metric_observe(
-	    r->io->batches, (double)(mono_ms() - t0) / 1000, NULL);
-	if (r->failed)
-		rk_log_info("redis: events are written again");
-	r->failed = false;
-	atomic_store(&r->up, true);
-	rk_metric_set(r->io->up, 1, NULL);
-	ev_batch_clear(&r->b);
+	{
+		struct ev_batch t = r->sent;
+
+		r->sent = r->b;
+		r->b = t;
+		r->pending = true;
+	}
+}
+
+/* The batch left in sent, stored now: no more lines come for a while. */
+static void
+store_pending(struct ev_reader *r)
+{
+	struct rk_err err;
+
+	r->sent_t0 = mono_ms();
+	if (r->pending)
+		(void)recover(r, 0, 0, &err);
 }
 
 /* Nothing new: the periodic chores, then a nap. */
 static void
 idle(struct ev_reader *r)
 {
-	uint64_t now = mono_ms();
+	uint64_t now;
+
+	store_pending(r);
+	now = mono_ms();
 
 	rk_metric_set(r->io->lag_bytes, (double)ev_follow_lag(r->f), NULL);
 	if (r->store != NULL && now >= r->next_trim) {
@@ -469,6 +561,7 @@ ev_reader_run(struct ev_reader *r)
 			break;
 		idle(r);
 	}
+	store_pending(r);
 	atomic_store(&r->done, true);
 	return 0;
 }

@@ -207,7 +207,7 @@ init_own(struct ev_stats *s, struct rk_metrics *reg)
 	    "Bytes of the log not yet turned into stored events.", 0, NULL);
 	s->io.batches = rk_metrics_histogram(reg,
 	    "relaykit_eventd_batch_seconds",
-	    "Time to store one batch of events.", 6, batch_buckets, 0, NULL);
+	    "Time from sending a batch of events to Redis to its answer.", 6, batch_buckets, 0, NULL);
 	s->io.rotations = CTRV("relaykit_eventd_log_rotations_total",
 	    "Log rotations followed, by how (rename, truncate, recreate).",
 	    l_how);

@@ -280,7 +280,8 @@ void ev_store_free(struct ev_store *s);
 /* 1 and pos filled, 0 when none is saved, -1 (err) when Redis failed. */
 int ev_store_load_pos(
     struct ev_store *s, struct ev_pos *pos, struct rk_err *err);
-/* Merges the saved state of n messages into the tracker; 0 or -1. */
+/* Merges the saved state of n messages into the tracker; 0, -1 or
+   EV_STORE_LOST (below). */
 int ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
     size_t n, struct rk_err *err);
 /*
@@ -293,6 +294,20 @@ int ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
  */
 #define EV_STORE_LOST (-2)
 int ev_store_write(
+    struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
+/*
+ * The same two, pipelined so that eventd works while Redis does: send
+ * queues the fetch of n messages (n may be 0) and then b's transaction
+ * (b may be NULL), checks the position as ev_store_write does, and sends
+ * it all; fetch_recv (when n > 0) then write_recv (when b) read the
+ * replies, in that order.  Each returns as its synchronous twin; after
+ * any failure the connection is gone and nothing more is to be read.
+ */
+int ev_store_send(struct ev_store *s, char (*qids)[24], size_t n,
+    const struct ev_batch *b, struct rk_err *err);
+int ev_store_fetch_recv(struct ev_store *s, struct ev_track *t,
+    char (*qids)[24], size_t n, struct rk_err *err);
+int ev_store_write_recv(
     struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
 /* Refreshes the position's expiry; trims the stream by
    eventd.streamMaxAge, if set.  Once a minute. */

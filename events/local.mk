@@ -65,7 +65,7 @@ t_fuzz_replay_evline_SOURCES = t/fuzz/replay.c t/fuzz/fuzz_evline.c $(EV_CORE)
 t_fuzz_replay_evline_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/events \
 	-DFUZZ_NAME='"evline"'
 INTEG_TESTS += t/integ/eventd_postfix.t t/integ/eventd_rotate.t \
-	t/integ/eventd_parse.t
+	t/integ/eventd_parse.t t/integ/eventd_backlog.t
 EXTRA_DIST += t/integ/eventd_lib.sh
 t/fuzz/fuzz_evline: $(top_srcdir)/events/ev_line.c \
 	$(top_srcdir)/events/ev_track.c $(top_srcdir)/events/ev_stats.c \

@@ -598,6 +598,22 @@ rk_redis_append(struct rk_redis *r, struct rk_err *err, size_t argc,
 }
 
 int
+rk_redis_flush(struct rk_redis *r, struct rk_err *err)
+{
+	int done = 0;
+
+	if (r->ctx == NULL)
+		return rk_err_set(err, "redis: not connected");
+	do {
+		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+			(void)reply_finish(r, NULL, errno, err);
+			return -1;
+		}
+	} while (!done);
+	return 0;
+}
+
+int
 rk_redis_pipeline(
     struct rk_redis *r, struct rk_err *err, size_t n, redisReply **replies)
 {

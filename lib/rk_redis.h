@@ -134,6 +134,13 @@ int rk_redis_append(struct rk_redis *r, struct rk_err *err, size_t argc,
     const char **argv, const size_t *argvlen);
 int rk_redis_pipeline(
     struct rk_redis *r, struct rk_err *err, size_t n, redisReply **replies);
+/*
+ * Sends what was appended without waiting for a reply, so Redis works
+ * while the caller does; rk_redis_pipeline then reads the replies (it
+ * may be called several times, each for the next n).  0, or -1 with err
+ * filled and the connection dropped.
+ */
+int rk_redis_flush(struct rk_redis *r, struct rk_err *err);
 
 /* The key prefix; borrowed until rk_redis_free. */
 const char *rk_redis_prefix(const struct rk_redis *r);

@@ -52,9 +52,11 @@ rk_buf_reset(struct rk_buf *b)
 void
 rk_buf_reserve(struct rk_buf *b, size_t extra)
 {
-	size_t need = rk_size_add(rk_size_add(b->len, extra), 1);
-	size_t cap = b->cap ? b->cap : 64;
+	size_t need, cap = b->cap ? b->cap : 64;
 
+	if (b->cap > b->len && extra < b->cap - b->len)
+		return; /* room for extra and the NUL: the common case */
+	need = rk_size_add(rk_size_add(b->len, extra), 1);
 	if (need <= b->cap)
 		return;
 	while (cap < need)
