@@ -526,7 +526,6 @@ idle(struct ev_reader *r)
 
 	store_pending(r);
 	now = mono_ms();
-
 	rk_metric_set(r->io->lag_bytes, (double)ev_follow_lag(r->f), NULL);
 	if (r->store != NULL && now >= r->next_trim) {
 		ev_store_trim(r->store);
