@@ -205,9 +205,10 @@ init_own(struct ev_stats *s, struct rk_metrics *reg)
 	    "was read again from the position Redis kept.");
 	s->io.lag_bytes = rk_metrics_gauge(reg, "relaykit_eventd_lag_bytes",
 	    "Bytes of the log not yet turned into stored events.", 0, NULL);
-	s->io.batches = rk_metrics_histogram(reg,
-	    "relaykit_eventd_batch_seconds",
-	    "Time from sending a batch of events to Redis to its answer.", 6, batch_buckets, 0, NULL);
+	s->io.batches =
+	    rk_metrics_histogram(reg, "relaykit_eventd_batch_seconds",
+	        "Time from sending a batch of events to Redis to its answer.",
+	        6, batch_buckets, 0, NULL);
 	s->io.rotations = CTRV("relaykit_eventd_log_rotations_total",
 	    "Log rotations followed, by how (rename, truncate, recreate).",
 	    l_how);
