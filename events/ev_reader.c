@@ -476,7 +476,7 @@ process(struct ev_reader *r)
 		            : 0;
 		r->sent_t0 = mono_ms();
 		if (rc == 0 && r->pending)
-			rc = ev_store_send(r->store, NULL, 0, &r->sent, &err);
+			rc = ev_store_send(r->store, &r->sent, &err);
 		if (rc != 0 && !recover(r, nw, rc, &err))
 			return;
 	}
@@ -513,9 +513,10 @@ store_pending(struct ev_reader *r)
 {
 	struct rk_err err;
 
-	r->sent_t0 = mono_ms();
-	if (r->pending)
+	if (r->pending) {
+		r->sent_t0 = mono_ms();
 		(void)recover(r, 0, 0, &err);
+	}
 }
 
 /* Nothing new: the periodic chores, then a nap. */

@@ -212,12 +212,16 @@ append_fetch(struct ev_store *s, char (*qids)[24], size_t n, struct rk_err *err)
 }
 
 int
-ev_store_fetch_recv(struct ev_store *s, struct ev_track *t, char (*qids)[24],
+ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
     size_t n, struct rk_err *err)
 {
 	redisReply **reps = rk_calloc(n ? n : 1, sizeof(*reps));
-	int rc = rk_redis_pipeline(s->r, err, n, reps);
+	int rc = check_pos(s, err);
 
+	if (rc == 0)
+		rc = append_fetch(s, qids, n, err);
+	if (rc == 0)
+		rc = rk_redis_pipeline(s->r, err, n, reps);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (reps[i]->type == REDIS_REPLY_ARRAY &&
 		    reps[i]->elements % 2 == 0)
@@ -230,15 +234,6 @@ ev_store_fetch_recv(struct ev_store *s, struct ev_track *t, char (*qids)[24],
 	if (rc != 0)
 		rk_metric_inc(s->io->redis_errors, RK_LABELS("read"));
 	return rc;
-}
-
-int
-ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
-    size_t n, struct rk_err *err)
-{
-	int rc = ev_store_send(s, qids, n, NULL, err);
-
-	return rc != 0 ? rc : ev_store_fetch_recv(s, t, qids, n, err);
 }
 
 /* ------------------------------------------------------------- write */
@@ -378,21 +373,16 @@ check_exec(const redisReply *exec, struct rk_err *err)
 }
 
 int
-ev_store_send(struct ev_store *s, char (*qids)[24], size_t n,
-    const struct ev_batch *b, struct rk_err *err)
+ev_store_send(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
 {
 	int rc = check_pos(s, err);
 
-	s->write_n = 0;
 	if (rc == 0)
-		rc = append_fetch(s, qids, n, err);
-	if (rc == 0 && b != NULL)
 		rc = append_batch(s, b, &s->write_n, err);
 	if (rc == 0)
 		rc = rk_redis_flush(s->r, err);
 	if (rc != 0)
-		rk_metric_inc(s->io->redis_errors,
-		    RK_LABELS(b != NULL ? "write" : "read"));
+		rk_metric_inc(s->io->redis_errors, RK_LABELS("write"));
 	return rc;
 }
 
@@ -429,7 +419,7 @@ ev_store_write_recv(
 int
 ev_store_write(struct ev_store *s, const struct ev_batch *b, struct rk_err *err)
 {
-	int rc = ev_store_send(s, NULL, 0, b, err);
+	int rc = ev_store_send(s, b, err);
 
 	return rc != 0 ? rc : ev_store_write_recv(s, b, err);
 }

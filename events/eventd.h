@@ -296,17 +296,14 @@ int ev_store_fetch(struct ev_store *s, struct ev_track *t, char (*qids)[24],
 int ev_store_write(
     struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
 /*
- * The same two, pipelined so that eventd works while Redis does: send
- * queues the fetch of n messages (n may be 0) and then b's transaction
- * (b may be NULL), checks the position as ev_store_write does, and sends
- * it all; fetch_recv (when n > 0) then write_recv (when b) read the
- * replies, in that order.  Each returns as its synchronous twin; after
- * any failure the connection is gone and nothing more is to be read.
+ * ev_store_write in two halves, so that eventd works while Redis runs
+ * the transaction: send checks the position and sends it, write_recv
+ * reads its answers (nothing else may use the store in between).  Each
+ * returns as ev_store_write; after a failure of send, nothing is to be
+ * read (the connection is gone).
  */
-int ev_store_send(struct ev_store *s, char (*qids)[24], size_t n,
-    const struct ev_batch *b, struct rk_err *err);
-int ev_store_fetch_recv(struct ev_store *s, struct ev_track *t,
-    char (*qids)[24], size_t n, struct rk_err *err);
+int ev_store_send(
+    struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
 int ev_store_write_recv(
     struct ev_store *s, const struct ev_batch *b, struct rk_err *err);
 /* Refreshes the position's expiry; trims the stream by
